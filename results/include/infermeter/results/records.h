@@ -1,0 +1,104 @@
+#pragma once
+// The rows a run produces, as plain structs. Times are nanoseconds: `*_ns` on the run's monotonic
+// clock (core/clock.h), `*_unix_ns` on the wall clock. Token counts are `*_tokens`.
+// docs/RESULTS.md documents the table each struct is stored in, column by column.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "infermeter/core/clock.h"
+#include "infermeter/core/ids.h"
+
+namespace infermeter::results {
+
+enum class RunStatus { kRunning, kCompleted, kInterrupted, kFailed };
+std::string_view ToString(RunStatus status);
+// Throws Error naming the value for anything but running/completed/interrupted/failed.
+RunStatus ParseRunStatus(std::string_view text);
+
+// What is known about a run when it starts.
+struct RunInfo {
+  std::string name;
+  std::string engine;                 // "reference", "openai"
+  std::string model;                  // preset, file or served model name
+  std::string hardware_json = "{}";   // description from the collectors
+  std::string workload_name;
+  std::string workload_hash;          // content hash, so like-for-like runs can be recognised
+  std::string config_json = "{}";     // the full effective configuration
+  std::map<std::string, std::string> labels;  // user supplied key=value tags
+  ClockOrigin clock_origin;           // maps this run's monotonic times to wall time
+};
+
+// A run as stored: RunInfo plus what the store adds.
+struct RunRow {
+  RunId id;
+  RunInfo info;
+  RunStatus status = RunStatus::kRunning;
+  std::int64_t created_unix_ns = 0;
+  std::optional<std::int64_t> finished_unix_ns;
+  std::string infermeter_version;
+  std::string git_revision;
+  std::int64_t request_count = 0;     // rows in `requests` for this run (computed on read)
+};
+
+// One streamed chunk of output: when it arrived and how many tokens it carried.
+struct ChunkArrival {
+  std::int64_t time_ns = 0;
+  std::int32_t tokens = 0;
+  friend bool operator==(const ChunkArrival&, const ChunkArrival&) = default;
+};
+
+enum class RequestStatus { kOk, kError, kCancelled };
+std::string_view ToString(RequestStatus status);
+RequestStatus ParseRequestStatus(std::string_view text);
+
+// One request of a run, with the arrival time of every chunk it streamed.
+struct RequestRecord {
+  RunId run_id;
+  std::int64_t request_id = 0;        // unique within the run
+  std::optional<std::string> session_id;
+  std::optional<std::int32_t> turn_index;
+  std::int64_t scheduled_ns = 0;      // when the load model wanted it sent
+  std::optional<std::int64_t> sent_ns;
+  std::optional<std::int64_t> first_token_ns;
+  std::optional<std::int64_t> last_token_ns;
+  std::optional<std::int64_t> done_ns;
+  std::int64_t input_tokens = 0;
+  std::int64_t cached_tokens = 0;     // prompt tokens served from a prefix cache
+  std::int64_t output_tokens = 0;
+  std::optional<std::int64_t> requested_output_tokens;
+  std::string finish_reason;          // "length", "stop", "cancelled", … ("" if none)
+  RequestStatus status = RequestStatus::kOk;
+  std::string error_class;            // "" when status is ok
+  std::string error_message;
+  // Non-decreasing times, none before sent_ns. Stored compactly (see chunk_codec.h).
+  std::vector<ChunkArrival> chunks;
+
+  friend bool operator==(const RequestRecord&, const RequestRecord&) = default;
+};
+
+// One point of a collector's time series.
+struct SampleRecord {
+  RunId run_id;
+  std::int64_t time_ns = 0;
+  std::string source;                 // collector name: "latency", "nvml", "engine"
+  std::string metric;                 // "kv_bytes_used", "gpu_power_watts"
+  std::string labels_json = "{}";     // small, bounded label set, e.g. {"gpu":"0"}
+  double value = 0;
+  friend bool operator==(const SampleRecord&, const SampleRecord&) = default;
+};
+
+// One summary figure of a run.
+struct RunMetric {
+  RunId run_id;
+  std::string name;                   // "output_tokens_per_s", "ttft_p99_ms"
+  double value = 0;
+  std::string unit;                   // "tokens/s", "ms", "" for ratios
+  friend bool operator==(const RunMetric&, const RunMetric&) = default;
+};
+
+}  // namespace infermeter::results

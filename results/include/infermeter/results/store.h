@@ -1,0 +1,73 @@
+#pragma once
+// The results store: one SQLite file holding every run. Opening for writing creates the file,
+// switches it to WAL (so readers in other processes — the dashboard, `sqlite3`, `infermeter
+// runs` — read while a run writes) and migrates it; opening for reading never writes.
+//
+// The synchronous calls here (begin/finish a run, queries) are for run boundaries and readers.
+// The rows a run produces while it runs go through ResultsWriter (writer.h), which batches them
+// on its own connection and thread.
+//
+// Thread-safety: one ResultsStore per thread.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "infermeter/results/records.h"
+#include "infermeter/results/sqlite.h"
+
+namespace infermeter::results {
+
+// What `infermeter db check` reports.
+struct StoreCheck {
+  int schema_version = 0;
+  int current_schema_version = 0;
+  std::string journal_mode;
+  std::vector<std::string> integrity_problems;  // empty when PRAGMA integrity_check says ok
+  std::int64_t runs = 0;
+  std::int64_t requests = 0;
+  std::int64_t request_chunks = 0;
+  std::int64_t samples = 0;
+  std::int64_t run_metrics = 0;
+  bool ok() const { return integrity_problems.empty() && schema_version == current_schema_version; }
+};
+
+class ResultsStore {
+ public:
+  // Creates the file if needed, sets WAL and synchronous=NORMAL, migrates to the current schema.
+  static ResultsStore OpenForWriting(const std::string& path);
+  // Opens read-only. Throws Error with a clear message when the file is missing, corrupt, not an
+  // infermeter file, or at another schema version.
+  static ResultsStore OpenForReading(const std::string& path);
+
+  // Inserts a run with status `running`, created now. Returns its id.
+  RunId BeginRun(const RunInfo& info);
+  // Sets the final status and finish time. Throws Error if the run does not exist.
+  void FinishRun(RunId run, RunStatus status, std::int64_t finished_unix_ns);
+
+  std::vector<RunRow> ListRuns();
+  std::optional<RunRow> GetRun(RunId run);
+  // Requests of a run in request_id order, chunk arrivals decoded.
+  std::vector<RequestRecord> LoadRequests(RunId run);
+  std::vector<SampleRecord> LoadSamples(RunId run);
+  std::vector<RunMetric> LoadRunMetrics(RunId run);
+
+  // Schema version, PRAGMA integrity_check and row counts. Never writes.
+  StoreCheck Check();
+
+  Database& database() { return db_; }
+
+ private:
+  explicit ResultsStore(Database db) : db_(std::move(db)) {}
+  Database db_;
+};
+
+// Applies the connection settings every infermeter connection uses (foreign keys on; for
+// writers WAL and synchronous=NORMAL). Used by ResultsStore and ResultsWriter.
+void ConfigureConnection(Database& db, bool writer);
+
+// JSON object text for a label map: {"k":"v",...}.
+std::string LabelsToJson(const std::map<std::string, std::string>& labels);
+std::map<std::string, std::string> LabelsFromJson(const std::string& json);
+
+}  // namespace infermeter::results

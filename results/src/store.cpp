@@ -1,0 +1,232 @@
+#include "infermeter/results/store.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "infermeter/core/version.h"
+#include "infermeter/results/chunk_codec.h"
+#include "infermeter/results/schema.h"
+
+namespace infermeter::results {
+namespace {
+
+constexpr const char* kRunColumns =
+    "id, name, created_unix_ns, finished_unix_ns, status, engine, model, hardware, "
+    "workload_name, workload_hash, config, labels, infermeter_version, git_revision, "
+    "clock_origin_unix_ns, clock_origin_monotonic_ns, "
+    "(SELECT count(*) FROM requests WHERE requests.run_id = runs.id)";
+
+RunRow ReadRun(const Statement& s) {
+  RunRow row;
+  row.id = RunId(s.ColumnInt(0));
+  row.info.name = s.ColumnText(1);
+  row.created_unix_ns = s.ColumnInt(2);
+  row.finished_unix_ns = s.ColumnOptionalInt(3);
+  row.status = ParseRunStatus(s.ColumnText(4));
+  row.info.engine = s.ColumnText(5);
+  row.info.model = s.ColumnText(6);
+  row.info.hardware_json = s.ColumnText(7);
+  row.info.workload_name = s.ColumnText(8);
+  row.info.workload_hash = s.ColumnText(9);
+  row.info.config_json = s.ColumnText(10);
+  row.info.labels = LabelsFromJson(s.ColumnText(11));
+  row.infermeter_version = s.ColumnText(12);
+  row.git_revision = s.ColumnText(13);
+  row.info.clock_origin = {s.ColumnInt(14), s.ColumnInt(15)};
+  row.request_count = s.ColumnInt(16);
+  return row;
+}
+
+}  // namespace
+
+void ConfigureConnection(Database& db, bool writer) {
+  db.Execute("PRAGMA foreign_keys = ON");
+  if (writer) {
+    // WAL: readers never block the writer and the writer never blocks readers.
+    // synchronous=NORMAL: in WAL mode a power loss can lose the last commits but never corrupts
+    // the file, and commits do not wait for fsync (the writer commits at least once a second).
+    const std::string mode = db.QueryText("PRAGMA journal_mode = WAL");
+    if (mode != "wal") {
+      throw Error(fmt::format("'{}': cannot switch to WAL journal mode (got '{}'); is the file on "
+                              "a network file system?",
+                              db.path(), mode));
+    }
+    db.Execute("PRAGMA synchronous = NORMAL");
+  }
+}
+
+std::string LabelsToJson(const std::map<std::string, std::string>& labels) {
+  return nlohmann::json(labels).dump();
+}
+
+std::map<std::string, std::string> LabelsFromJson(const std::string& json) {
+  const auto parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  std::map<std::string, std::string> labels;
+  if (!parsed.is_object()) return labels;
+  for (const auto& [key, value] : parsed.items()) {
+    labels[key] = value.is_string() ? value.get<std::string>() : value.dump();
+  }
+  return labels;
+}
+
+ResultsStore ResultsStore::OpenForWriting(const std::string& path) {
+  Database db(path, OpenMode::kReadWriteCreate);
+  // Check the file before changing its journal mode, so a foreign or corrupt file is refused
+  // untouched.
+  try {
+    db.QueryInt("PRAGMA user_version");
+  } catch (const SqliteError& e) {
+    throw SchemaError(fmt::format(
+        "'{}' is not a readable SQLite database (corrupt, truncated or another kind of file): {}",
+        path, e.what()));
+  }
+  Migrate(db);
+  ConfigureConnection(db, /*writer=*/true);
+  return ResultsStore(std::move(db));
+}
+
+ResultsStore ResultsStore::OpenForReading(const std::string& path) {
+  if (!std::filesystem::exists(path)) {
+    throw Error(fmt::format("no results database at '{}' (pass --db FILE or set INFERMETER_DB)",
+                            path));
+  }
+  Database db(path, OpenMode::kReadOnly);
+  RequireCurrentSchema(db);
+  ConfigureConnection(db, /*writer=*/false);
+  return ResultsStore(std::move(db));
+}
+
+RunId ResultsStore::BeginRun(const RunInfo& info) {
+  Statement s(db_,
+              "INSERT INTO runs (name, created_unix_ns, status, engine, model, hardware, "
+              "workload_name, workload_hash, config, labels, infermeter_version, git_revision, "
+              "clock_origin_unix_ns, clock_origin_monotonic_ns) "
+              "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.Bind(1, info.name);
+  s.Bind(2, WallNs());
+  s.Bind(3, info.engine);
+  s.Bind(4, info.model);
+  s.Bind(5, info.hardware_json);
+  s.Bind(6, info.workload_name);
+  s.Bind(7, info.workload_hash);
+  s.Bind(8, info.config_json);
+  s.Bind(9, LabelsToJson(info.labels));
+  s.Bind(10, Version());
+  if (GitRevision() == "unknown") {
+    s.BindNull(11);
+  } else {
+    s.Bind(11, GitRevision());
+  }
+  s.Bind(12, info.clock_origin.wall_unix_ns);
+  s.Bind(13, info.clock_origin.monotonic_ns);
+  s.Run();
+  return RunId(db_.LastInsertRowId());
+}
+
+void ResultsStore::FinishRun(RunId run, RunStatus status, std::int64_t finished_unix_ns) {
+  Statement s(db_, "UPDATE runs SET status = ?, finished_unix_ns = ? WHERE id = ?");
+  s.Bind(1, ToString(status));
+  s.Bind(2, finished_unix_ns);
+  s.Bind(3, run.value);
+  s.Run();
+  if (db_.Changes() != 1) throw Error(fmt::format("no run with id {} in '{}'", run.value, db_.path()));
+}
+
+std::vector<RunRow> ResultsStore::ListRuns() {
+  Statement s(db_, fmt::format("SELECT {} FROM runs ORDER BY id", kRunColumns));
+  std::vector<RunRow> rows;
+  while (s.Step()) rows.push_back(ReadRun(s));
+  return rows;
+}
+
+std::optional<RunRow> ResultsStore::GetRun(RunId run) {
+  Statement s(db_, fmt::format("SELECT {} FROM runs WHERE id = ?", kRunColumns));
+  s.Bind(1, run.value);
+  if (!s.Step()) return std::nullopt;
+  return ReadRun(s);
+}
+
+std::vector<RequestRecord> ResultsStore::LoadRequests(RunId run) {
+  Statement s(db_,
+              "SELECT r.request_id, r.session_id, r.turn_index, r.scheduled_ns, r.sent_ns, "
+              "r.first_token_ns, r.last_token_ns, r.done_ns, r.input_tokens, r.cached_tokens, "
+              "r.output_tokens, r.requested_output_tokens, r.finish_reason, r.status, "
+              "r.error_class, r.error_message, c.data "
+              "FROM requests r LEFT JOIN request_chunks c "
+              "ON c.run_id = r.run_id AND c.request_id = r.request_id "
+              "WHERE r.run_id = ? ORDER BY r.request_id");
+  s.Bind(1, run.value);
+  std::vector<RequestRecord> requests;
+  while (s.Step()) {
+    RequestRecord r;
+    r.run_id = run;
+    r.request_id = s.ColumnInt(0);
+    if (!s.IsNull(1)) r.session_id = s.ColumnText(1);
+    if (!s.IsNull(2)) r.turn_index = static_cast<std::int32_t>(s.ColumnInt(2));
+    r.scheduled_ns = s.ColumnInt(3);
+    r.sent_ns = s.ColumnOptionalInt(4);
+    r.first_token_ns = s.ColumnOptionalInt(5);
+    r.last_token_ns = s.ColumnOptionalInt(6);
+    r.done_ns = s.ColumnOptionalInt(7);
+    r.input_tokens = s.ColumnInt(8);
+    r.cached_tokens = s.ColumnInt(9);
+    r.output_tokens = s.ColumnInt(10);
+    r.requested_output_tokens = s.ColumnOptionalInt(11);
+    r.finish_reason = s.ColumnText(12);
+    r.status = ParseRequestStatus(s.ColumnText(13));
+    r.error_class = s.ColumnText(14);
+    r.error_message = s.ColumnText(15);
+    if (!s.IsNull(16)) {
+      const std::vector<std::uint8_t> blob = s.ColumnBlob(16);
+      r.chunks = DecodeChunkArrivals(blob, ChunkBaseNs(r));
+    }
+    requests.push_back(std::move(r));
+  }
+  return requests;
+}
+
+std::vector<SampleRecord> ResultsStore::LoadSamples(RunId run) {
+  Statement s(db_,
+              "SELECT time_ns, source, metric, labels, value FROM samples WHERE run_id = ? "
+              "ORDER BY metric, time_ns");
+  s.Bind(1, run.value);
+  std::vector<SampleRecord> samples;
+  while (s.Step()) {
+    samples.push_back(
+        {run, s.ColumnInt(0), s.ColumnText(1), s.ColumnText(2), s.ColumnText(3), s.ColumnDouble(4)});
+  }
+  return samples;
+}
+
+std::vector<RunMetric> ResultsStore::LoadRunMetrics(RunId run) {
+  Statement s(db_, "SELECT name, value, unit FROM run_metrics WHERE run_id = ? ORDER BY name");
+  s.Bind(1, run.value);
+  std::vector<RunMetric> metrics;
+  while (s.Step()) metrics.push_back({run, s.ColumnText(0), s.ColumnDouble(1), s.ColumnText(2)});
+  return metrics;
+}
+
+StoreCheck ResultsStore::Check() {
+  StoreCheck check;
+  check.schema_version = static_cast<int>(db_.QueryInt("PRAGMA user_version"));
+  check.current_schema_version = CurrentSchemaVersion();
+  check.journal_mode = db_.QueryText("PRAGMA journal_mode");
+  {
+    Statement s(db_, "PRAGMA integrity_check");
+    while (s.Step()) {
+      const std::string line = s.ColumnText(0);
+      if (line != "ok") check.integrity_problems.push_back(line);
+    }
+  }
+  // Table names are fixed strings of this schema, not input.
+  check.runs = db_.QueryInt("SELECT count(*) FROM runs");
+  check.requests = db_.QueryInt("SELECT count(*) FROM requests");
+  check.request_chunks = db_.QueryInt("SELECT count(*) FROM request_chunks");
+  check.samples = db_.QueryInt("SELECT count(*) FROM samples");
+  check.run_metrics = db_.QueryInt("SELECT count(*) FROM run_metrics");
+  return check;
+}
+
+}  // namespace infermeter::results

@@ -1,0 +1,128 @@
+#include "infermeter/results/writer.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "infermeter/results/store.h"
+#include "temp_db.h"
+
+namespace infermeter::results {
+namespace {
+
+class WriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.File("w.db");
+    auto store = ResultsStore::OpenForWriting(path_);
+    run_ = store.BeginRun({.name = "writer test"});
+  }
+
+  RequestRecord Request(std::int64_t id) const {
+    RequestRecord r;
+    r.run_id = run_;
+    r.request_id = id;
+    r.scheduled_ns = id * 1000;
+    r.sent_ns = r.scheduled_ns;
+    r.input_tokens = 10;
+    r.output_tokens = 2;
+    r.chunks = {{r.scheduled_ns + 5, 1}, {r.scheduled_ns + 9, 1}};
+    return r;
+  }
+
+  std::int64_t CountRequests() {
+    Database reader(path_, OpenMode::kReadOnly);
+    return reader.QueryInt("SELECT count(*) FROM requests");
+  }
+
+  testing::TempDir dir_;
+  std::string path_;
+  RunId run_;
+};
+
+TEST_F(WriterTest, ManyThreadsAddAndEverythingIsWrittenOnce) {
+  ResultsWriter writer(path_, {.flush_interval_ms = 5, .batch_rows = 64});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 1000; ++i) writer.Add(Request(t * 1000 + i));
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  writer.Flush();
+  EXPECT_EQ(CountRequests(), 4000);
+  const WriterStats stats = writer.Stats();
+  EXPECT_EQ(stats.requests_written, 4000);
+  EXPECT_EQ(stats.rows_rejected, 0);
+  // Batched: far fewer transactions than rows.
+  EXPECT_LT(stats.transactions, 4000);
+}
+
+TEST_F(WriterTest, CommitsWithoutBeingAskedWithinTheFlushInterval) {
+  ResultsWriter writer(path_, {.flush_interval_ms = 1000});
+  writer.Add(Request(1));
+  // The writer must commit on its own at least once a second; poll from another connection
+  // with a generous deadline (this checks the behaviour, not its speed).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (CountRequests() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(CountRequests(), 1);
+}
+
+TEST_F(WriterTest, ADuplicateRowIsRejectedAndTheRestOfItsBatchKept) {
+  ResultsWriter writer(path_);
+  writer.Add(Request(1));
+  writer.Add(Request(1));  // same request id: violates the primary key
+  writer.Add(Request(2));
+  writer.Flush();
+  EXPECT_EQ(CountRequests(), 2);
+  const WriterStats stats = writer.Stats();
+  EXPECT_EQ(stats.rows_rejected, 1);
+  EXPECT_NE(stats.last_error.find("UNIQUE constraint failed"), std::string::npos)
+      << stats.last_error;
+}
+
+TEST_F(WriterTest, ChunkTimesGoingBackwardsAreRefusedAtAdd) {
+  ResultsWriter writer(path_);
+  RequestRecord bad = Request(1);
+  bad.chunks = {{bad.scheduled_ns + 10, 1}, {bad.scheduled_ns + 5, 1}};
+  EXPECT_THROW(writer.Add(bad), Error);
+  writer.Add(Request(2));
+  writer.Flush();
+  EXPECT_EQ(CountRequests(), 1);
+}
+
+TEST_F(WriterTest, ALockedDatabaseLosesNothing) {
+  ResultsWriter writer(path_, {.flush_interval_ms = 10, .busy_timeout_ms = 50});
+  Database blocker(path_, OpenMode::kReadWrite);
+  blocker.Execute("BEGIN IMMEDIATE");  // holds the write lock
+  for (int i = 0; i < 100; ++i) writer.Add(Request(i));
+  try {
+    writer.Flush();
+    FAIL() << "expected the flush to report the lock";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("locked"), std::string::npos) << e.what();
+  }
+  for (int i = 100; i < 150; ++i) writer.Add(Request(i));  // keeps accepting meanwhile
+  blocker.Execute("COMMIT");
+  writer.Flush();
+  EXPECT_EQ(CountRequests(), 150);
+  EXPECT_GE(writer.Stats().failed_transactions, 1);
+}
+
+TEST_F(WriterTest, AddAfterCloseThrows) {
+  ResultsWriter writer(path_);
+  writer.Add(Request(1));
+  writer.Close();
+  EXPECT_EQ(CountRequests(), 1);
+  EXPECT_THROW(writer.Add(Request(2)), Error);
+}
+
+TEST_F(WriterTest, OpeningAMissingFileFailsInTheCallersThread) {
+  EXPECT_THROW(ResultsWriter(dir_.File("not-there.db")), Error);
+}
+
+}  // namespace
+}  // namespace infermeter::results
