@@ -10,7 +10,6 @@
 #include "db_path.h"
 #include "infermeter/core/error.h"
 #include "infermeter/results/schema.h"
-#include "infermeter/results/sqlite.h"
 #include "infermeter/results/store.h"
 
 namespace infermeter::cli {
@@ -24,42 +23,24 @@ struct DbOptions {
 };
 
 int Check(const DbOptions& options) {
-  if (!std::filesystem::exists(options.db_path)) {
-    throw Error(fmt::format("no results database at '{}' (pass --db FILE or set INFERMETER_DB)",
-                            options.db_path));
-  }
-  // Open read-only and check the schema version ourselves, so an old file is reported rather
-  // than refused, and nothing is written.
-  results::Database db(options.db_path, results::OpenMode::kReadOnly);
-  int version = 0;
-  try {
-    version = static_cast<int>(db.QueryInt("PRAGMA user_version"));
-  } catch (const results::SqliteError& e) {
-    throw Error(fmt::format("'{}' is not a readable SQLite database (corrupt, truncated or another "
-                            "kind of file): {}",
-                            options.db_path, e.what()));
-  }
-  const int current = results::CurrentSchemaVersion();
-  if (version != current) {
-    results::RequireCurrentSchema(db);  // throws the message that says what to do
-  }
+  // Read-only: refuses a missing, corrupt, foreign or other-version file with a message that
+  // says what to do, and never writes.
   auto store = results::ResultsStore::OpenForReading(options.db_path);
   const results::StoreCheck check = store.Check();
   if (options.json) {
-    nlohmann::json j = {
-        {"path", options.db_path},
-        {"schema_version", check.schema_version},
-        {"current_schema_version", check.current_schema_version},
-        {"journal_mode", check.journal_mode},
-        {"integrity", check.integrity_problems.empty() ? "ok" : "problems"},
-        {"integrity_problems", check.integrity_problems},
-        {"counts",
-         {{"runs", check.runs},
-          {"requests", check.requests},
-          {"request_chunks", check.request_chunks},
-          {"samples", check.samples},
-          {"run_metrics", check.run_metrics}}},
-        {"ok", check.ok()}};
+    nlohmann::json j = {{"path", options.db_path},
+                        {"schema_version", check.schema_version},
+                        {"current_schema_version", check.current_schema_version},
+                        {"journal_mode", check.journal_mode},
+                        {"integrity", check.integrity_problems.empty() ? "ok" : "problems"},
+                        {"integrity_problems", check.integrity_problems},
+                        {"counts",
+                         {{"runs", check.runs},
+                          {"requests", check.requests},
+                          {"request_chunks", check.request_chunks},
+                          {"samples", check.samples},
+                          {"run_metrics", check.run_metrics}}},
+                        {"ok", check.ok()}};
     std::cout << j.dump(2) << '\n';
   } else {
     std::cout << fmt::format("database        {}\n", options.db_path);
@@ -109,14 +90,16 @@ void AddDbCommand(CLI::App& app, CommandAction* action) {
       "check", "Schema version, SQLite integrity check and row counts (exit 3 on problems)");
   AddDbOption(*check, &check_options->db_path);
   check->add_flag("--json", check_options->json, "Print the report as JSON");
-  check->callback([check_options, action] { *action = [check_options] { return Check(*check_options); }; });
+  check->callback(
+      [check_options, action] { *action = [check_options] { return Check(*check_options); }; });
 
   auto migrate_options = std::make_shared<DbOptions>();
   CLI::App* migrate =
       db->add_subcommand("migrate", "Upgrade an older results database to this schema version");
   AddDbOption(*migrate, &migrate_options->db_path);
-  migrate->callback(
-      [migrate_options, action] { *action = [migrate_options] { return Migrate(*migrate_options); }; });
+  migrate->callback([migrate_options, action] {
+    *action = [migrate_options] { return Migrate(*migrate_options); };
+  });
 }
 
 }  // namespace infermeter::cli

@@ -6,8 +6,8 @@
 #include <exception>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "command.h"
 #include "db_command.h"
@@ -24,9 +24,8 @@ int main(int argc, char** argv) {
       "infermeter: replay long-context and agentic LLM traces through an inference engine and "
       "record throughput, latency, FLOPs and KV-cache memory into SQLite.",
       "infermeter"};
-  app.set_version_flag("--version",
-                       fmt::format("infermeter {} (git {})", infermeter::Version(),
-                                   infermeter::GitRevision()));
+  app.set_version_flag("--version", fmt::format("infermeter {} (git {})", infermeter::Version(),
+                                                infermeter::GitRevision()));
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();

@@ -40,7 +40,8 @@ nlohmann::json ToJson(const results::RunRow& run) {
   j["labels"] = run.info.labels;
   j["requests"] = run.request_count;
   j["infermeter_version"] = run.infermeter_version;
-  j["git_revision"] = run.git_revision.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.git_revision);
+  j["git_revision"] =
+      run.git_revision.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.git_revision);
   return j;
 }
 

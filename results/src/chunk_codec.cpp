@@ -40,10 +40,10 @@ void ValidateChunkArrivals(std::span<const ChunkArrival> chunks, std::int64_t ba
   std::int64_t previous = base_ns;
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     if (chunks[i].time_ns < previous) {
-      throw Error(fmt::format("chunk {} arrives at {} ns, before {} ({} ns): chunk times must not "
-                              "go backwards or precede the send time",
-                              i, chunks[i].time_ns, i == 0 ? "the send time" : "the chunk before",
-                              previous));
+      throw Error(fmt::format(
+          "chunk {} arrives at {} ns, before {} ({} ns): chunk times must not "
+          "go backwards or precede the send time",
+          i, chunks[i].time_ns, i == 0 ? "the send time" : "the chunk before", previous));
     }
     if (chunks[i].tokens < 0) {
       throw Error(fmt::format("chunk {} carries {} tokens (expected >= 0)", i, chunks[i].tokens));

@@ -25,9 +25,10 @@ RunStatus ParseRunStatus(std::string_view text) {
   if (text == "completed") return RunStatus::kCompleted;
   if (text == "interrupted") return RunStatus::kInterrupted;
   if (text == "failed") return RunStatus::kFailed;
-  throw Error(fmt::format("unknown run status '{}' (expected running, completed, interrupted or "
-                          "failed)",
-                          text));
+  throw Error(
+      fmt::format("unknown run status '{}' (expected running, completed, interrupted or "
+                  "failed)",
+                  text));
 }
 
 std::string_view ToString(RequestStatus status) {

@@ -49,10 +49,10 @@ MigrationResult Migrate(Database& db, std::span<const Migration> migrations) {
   const int version = ReadVersion(db);
   RequireOurs(db, version);
   if (version > latest) {
-    throw SchemaError(fmt::format(
-        "'{}' has schema version {}, newer than this infermeter understands ({}); "
-        "use a newer infermeter to open it",
-        db.path(), version, latest));
+    throw SchemaError(
+        fmt::format("'{}' has schema version {}, newer than this infermeter understands ({}); "
+                    "use a newer infermeter to open it",
+                    db.path(), version, latest));
   }
   MigrationResult result{version, version};
   if (version == latest) return result;
@@ -63,9 +63,10 @@ MigrationResult Migrate(Database& db, std::span<const Migration> migrations) {
     try {
       step.apply(db);
     } catch (const Error& e) {
-      throw SchemaError(fmt::format("'{}': migration to schema version {} ({}) failed, nothing "
-                                    "was changed: {}",
-                                    db.path(), step.to_version, step.description, e.what()));
+      throw SchemaError(
+          fmt::format("'{}': migration to schema version {} ({}) failed, nothing "
+                      "was changed: {}",
+                      db.path(), step.to_version, step.description, e.what()));
     }
     // PRAGMAs take no bound parameters; the values are integers from this table, not input.
     db.Execute(fmt::format("PRAGMA user_version = {}", step.to_version));
@@ -86,15 +87,16 @@ void RequireCurrentSchema(Database& db) {
     throw SchemaError(fmt::format("'{}' holds no infermeter results yet", db.path()));
   }
   if (version > current) {
-    throw SchemaError(fmt::format(
-        "'{}' has schema version {}, newer than this infermeter understands ({}); "
-        "use a newer infermeter to open it",
-        db.path(), version, current));
+    throw SchemaError(
+        fmt::format("'{}' has schema version {}, newer than this infermeter understands ({}); "
+                    "use a newer infermeter to open it",
+                    db.path(), version, current));
   }
   if (version < current) {
-    throw SchemaError(fmt::format("'{}' has schema version {}, older than this infermeter's ({}); "
-                                  "run `infermeter db migrate --db {}` to upgrade it",
-                                  db.path(), version, current, db.path()));
+    throw SchemaError(
+        fmt::format("'{}' has schema version {}, older than this infermeter's ({}); "
+                    "run `infermeter db migrate --db {}` to upgrade it",
+                    db.path(), version, current, db.path()));
   }
 }
 

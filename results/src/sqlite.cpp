@@ -66,9 +66,7 @@ std::string Database::QueryText(std::string_view sql) {
 std::int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_.get()); }
 int Database::Changes() const { return sqlite3_changes(db_.get()); }
 
-void Statement::Finalizer::operator()(sqlite3_stmt* stmt) const noexcept {
-  sqlite3_finalize(stmt);
-}
+void Statement::Finalizer::operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
 
 Statement::Statement(Database& db, std::string_view sql) : db_(db.handle()), sql_(sql) {
   sqlite3_stmt* raw = nullptr;

@@ -49,9 +49,10 @@ void ConfigureConnection(Database& db, bool writer) {
     // the file, and commits do not wait for fsync (the writer commits at least once a second).
     const std::string mode = db.QueryText("PRAGMA journal_mode = WAL");
     if (mode != "wal") {
-      throw Error(fmt::format("'{}': cannot switch to WAL journal mode (got '{}'); is the file on "
-                              "a network file system?",
-                              db.path(), mode));
+      throw Error(
+          fmt::format("'{}': cannot switch to WAL journal mode (got '{}'); is the file on "
+                      "a network file system?",
+                      db.path(), mode));
     }
     db.Execute("PRAGMA synchronous = NORMAL");
   }
@@ -73,15 +74,8 @@ std::map<std::string, std::string> LabelsFromJson(const std::string& json) {
 
 ResultsStore ResultsStore::OpenForWriting(const std::string& path) {
   Database db(path, OpenMode::kReadWriteCreate);
-  // Check the file before changing its journal mode, so a foreign or corrupt file is refused
-  // untouched.
-  try {
-    db.QueryInt("PRAGMA user_version");
-  } catch (const SqliteError& e) {
-    throw SchemaError(fmt::format(
-        "'{}' is not a readable SQLite database (corrupt, truncated or another kind of file): {}",
-        path, e.what()));
-  }
+  // Migrate first: it refuses a foreign, corrupt or newer file before anything is changed,
+  // including the journal mode.
   Migrate(db);
   ConfigureConnection(db, /*writer=*/true);
   return ResultsStore(std::move(db));
@@ -89,8 +83,8 @@ ResultsStore ResultsStore::OpenForWriting(const std::string& path) {
 
 ResultsStore ResultsStore::OpenForReading(const std::string& path) {
   if (!std::filesystem::exists(path)) {
-    throw Error(fmt::format("no results database at '{}' (pass --db FILE or set INFERMETER_DB)",
-                            path));
+    throw Error(
+        fmt::format("no results database at '{}' (pass --db FILE or set INFERMETER_DB)", path));
   }
   Database db(path, OpenMode::kReadOnly);
   RequireCurrentSchema(db);
@@ -131,7 +125,8 @@ void ResultsStore::FinishRun(RunId run, RunStatus status, std::int64_t finished_
   s.Bind(2, finished_unix_ns);
   s.Bind(3, run.value);
   s.Run();
-  if (db_.Changes() != 1) throw Error(fmt::format("no run with id {} in '{}'", run.value, db_.path()));
+  if (db_.Changes() != 1)
+    throw Error(fmt::format("no run with id {} in '{}'", run.value, db_.path()));
 }
 
 std::vector<RunRow> ResultsStore::ListRuns() {
@@ -194,8 +189,8 @@ std::vector<SampleRecord> ResultsStore::LoadSamples(RunId run) {
   s.Bind(1, run.value);
   std::vector<SampleRecord> samples;
   while (s.Step()) {
-    samples.push_back(
-        {run, s.ColumnInt(0), s.ColumnText(1), s.ColumnText(2), s.ColumnText(3), s.ColumnDouble(4)});
+    samples.push_back({run, s.ColumnInt(0), s.ColumnText(1), s.ColumnText(2), s.ColumnText(3),
+                       s.ColumnDouble(4)});
   }
   return samples;
 }

@@ -19,7 +19,7 @@ namespace infermeter::results {
 class ResultsWriter::Connection {
  public:
   Connection(const std::string& path, int busy_timeout_ms)
-      : db_(path, OpenMode::kReadWrite, busy_timeout_ms),
+      : db_(OpenConfigured(path, busy_timeout_ms)),
         insert_request_(Prepare(db_,
                                 "INSERT INTO requests (run_id, request_id, session_id, turn_index, "
                                 "scheduled_ns, sent_ns, first_token_ns, last_token_ns, done_ns, "
@@ -99,10 +99,12 @@ class ResultsWriter::Connection {
   }
 
  private:
-  static Statement Prepare(Database& db, std::string_view sql) {
-    ConfigureConnection(db, /*writer=*/true);  // before the first statement is prepared
-    return Statement(db, sql);
+  static Database OpenConfigured(const std::string& path, int busy_timeout_ms) {
+    Database db(path, OpenMode::kReadWrite, busy_timeout_ms);
+    ConfigureConnection(db, /*writer=*/true);
+    return db;
   }
+  static Statement Prepare(Database& db, std::string_view sql) { return Statement(db, sql); }
   static void BindOptionalText(Statement& s, int index, const std::string& text) {
     if (text.empty()) {
       s.BindNull(index);
@@ -129,9 +131,8 @@ ResultsWriter::ResultsWriter(const std::string& db_path, WriterSettings settings
     : db_path_(db_path), settings_(settings) {
   // Open in the caller's thread so a bad path fails here, not silently in the background.
   auto connection = std::make_unique<Connection>(db_path, settings.busy_timeout_ms);
-  thread_ = std::thread([this, connection = std::move(connection)]() mutable {
-    Loop(*connection);
-  });
+  thread_ =
+      std::thread([this, connection = std::move(connection)]() mutable { Loop(*connection); });
 }
 
 ResultsWriter::~ResultsWriter() {

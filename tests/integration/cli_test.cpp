@@ -157,8 +157,8 @@ TEST(Cli, SqliteShellReadsWhileTheWriterWrites) {
     }
     writer.Flush();
     // The real sqlite3 shell, read-only, while our writer's connection stays open.
-    const auto read = RunProcess("sqlite3 -readonly " + ShellQuote(db) +
-                                 " 'SELECT count(*) FROM requests'");
+    const auto read =
+        RunProcess("sqlite3 -readonly " + ShellQuote(db) + " 'SELECT count(*) FROM requests'");
     ASSERT_EQ(read.exit_code, 0) << read.err;
     const std::int64_t seen = std::stoll(read.out);
     EXPECT_GE(seen, last_seen);

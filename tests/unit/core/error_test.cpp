@@ -8,9 +8,9 @@ namespace infermeter {
 namespace {
 
 TEST(InputError, NamesFileLinePathAndField) {
-  const InputError e({.source = "trace.jsonl", .line = 12, .path = "$.hash_ids[3]",
-                      .field = "hash_ids"},
-                     "expected a non-negative integer, got -1");
+  const InputError e(
+      {.source = "trace.jsonl", .line = 12, .path = "$.hash_ids[3]", .field = "hash_ids"},
+      "expected a non-negative integer, got -1");
   EXPECT_STREQ(e.what(),
                "trace.jsonl:12: $.hash_ids[3] field 'hash_ids': expected a non-negative integer, "
                "got -1");

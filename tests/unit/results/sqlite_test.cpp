@@ -65,7 +65,8 @@ TEST(Sqlite, TransactionRollsBackWhenAnExceptionUnwinds) {
     transaction.Commit();
     FAIL() << "expected a constraint error";
   } catch (const SqliteError& e) {
-    EXPECT_NE(std::string(e.what()).find("UNIQUE constraint failed"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("UNIQUE constraint failed"), std::string::npos)
+        << e.what();
   }
   EXPECT_EQ(db.QueryInt("SELECT count(*) FROM t"), 0);
 }

@@ -7,7 +7,8 @@
 namespace infermeter::testing {
 
 TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "infermeter-test-XXXXXX").string();
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "infermeter-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   path_ = pattern;
 }

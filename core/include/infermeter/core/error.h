@@ -18,10 +18,10 @@ class Error : public std::runtime_error {
 
 // Where in the user's input a problem is. Every part is optional except the source name.
 struct InputLocation {
-  std::string source;                 // file name, URL or "<stdin>"
-  std::optional<std::int64_t> line;   // 1-based line number
-  std::string path;                   // JSON path ("$[3].traj[2].content") or CSV column
-  std::string field;                  // field name ("input_length")
+  std::string source;                // file name, URL or "<stdin>"
+  std::optional<std::int64_t> line;  // 1-based line number
+  std::string path;                  // JSON path ("$[3].traj[2].content") or CSV column
+  std::string field;                 // field name ("input_length")
 };
 
 // Bad user input (trace files, config files, command-line values). The message reads

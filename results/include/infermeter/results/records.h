@@ -23,14 +23,14 @@ RunStatus ParseRunStatus(std::string_view text);
 // What is known about a run when it starts.
 struct RunInfo {
   std::string name;
-  std::string engine;                 // "reference", "openai"
-  std::string model;                  // preset, file or served model name
-  std::string hardware_json = "{}";   // description from the collectors
+  std::string engine;                // "reference", "openai"
+  std::string model;                 // preset, file or served model name
+  std::string hardware_json = "{}";  // description from the collectors
   std::string workload_name;
-  std::string workload_hash;          // content hash, so like-for-like runs can be recognised
-  std::string config_json = "{}";     // the full effective configuration
+  std::string workload_hash;       // content hash, so like-for-like runs can be recognised
+  std::string config_json = "{}";  // the full effective configuration
   std::map<std::string, std::string> labels;  // user supplied key=value tags
-  ClockOrigin clock_origin;           // maps this run's monotonic times to wall time
+  ClockOrigin clock_origin;                   // maps this run's monotonic times to wall time
 };
 
 // A run as stored: RunInfo plus what the store adds.
@@ -42,7 +42,7 @@ struct RunRow {
   std::optional<std::int64_t> finished_unix_ns;
   std::string infermeter_version;
   std::string git_revision;
-  std::int64_t request_count = 0;     // rows in `requests` for this run (computed on read)
+  std::int64_t request_count = 0;  // rows in `requests` for this run (computed on read)
 };
 
 // One streamed chunk of output: when it arrived and how many tokens it carried.
@@ -59,21 +59,21 @@ RequestStatus ParseRequestStatus(std::string_view text);
 // One request of a run, with the arrival time of every chunk it streamed.
 struct RequestRecord {
   RunId run_id;
-  std::int64_t request_id = 0;        // unique within the run
+  std::int64_t request_id = 0;  // unique within the run
   std::optional<std::string> session_id;
   std::optional<std::int32_t> turn_index;
-  std::int64_t scheduled_ns = 0;      // when the load model wanted it sent
+  std::int64_t scheduled_ns = 0;  // when the load model wanted it sent
   std::optional<std::int64_t> sent_ns;
   std::optional<std::int64_t> first_token_ns;
   std::optional<std::int64_t> last_token_ns;
   std::optional<std::int64_t> done_ns;
   std::int64_t input_tokens = 0;
-  std::int64_t cached_tokens = 0;     // prompt tokens served from a prefix cache
+  std::int64_t cached_tokens = 0;  // prompt tokens served from a prefix cache
   std::int64_t output_tokens = 0;
   std::optional<std::int64_t> requested_output_tokens;
-  std::string finish_reason;          // "length", "stop", "cancelled", … ("" if none)
+  std::string finish_reason;  // "length", "stop", "cancelled", … ("" if none)
   RequestStatus status = RequestStatus::kOk;
-  std::string error_class;            // "" when status is ok
+  std::string error_class;  // "" when status is ok
   std::string error_message;
   // Non-decreasing times, none before sent_ns. Stored compactly (see chunk_codec.h).
   std::vector<ChunkArrival> chunks;
@@ -85,9 +85,9 @@ struct RequestRecord {
 struct SampleRecord {
   RunId run_id;
   std::int64_t time_ns = 0;
-  std::string source;                 // collector name: "latency", "nvml", "engine"
-  std::string metric;                 // "kv_bytes_used", "gpu_power_watts"
-  std::string labels_json = "{}";     // small, bounded label set, e.g. {"gpu":"0"}
+  std::string source;              // collector name: "latency", "nvml", "engine"
+  std::string metric;              // "kv_bytes_used", "gpu_power_watts"
+  std::string labels_json = "{}";  // small, bounded label set, e.g. {"gpu":"0"}
   double value = 0;
   friend bool operator==(const SampleRecord&, const SampleRecord&) = default;
 };
@@ -95,9 +95,9 @@ struct SampleRecord {
 // One summary figure of a run.
 struct RunMetric {
   RunId run_id;
-  std::string name;                   // "output_tokens_per_s", "ttft_p99_ms"
+  std::string name;  // "output_tokens_per_s", "ttft_p99_ms"
   double value = 0;
-  std::string unit;                   // "tokens/s", "ms", "" for ratios
+  std::string unit;  // "tokens/s", "ms", "" for ratios
   friend bool operator==(const RunMetric&, const RunMetric&) = default;
 };
 

@@ -34,10 +34,10 @@ struct WriterStats {
   std::int64_t requests_written = 0;
   std::int64_t samples_written = 0;
   std::int64_t metrics_written = 0;
-  std::int64_t rows_rejected = 0;   // rows skipped for a constraint violation
+  std::int64_t rows_rejected = 0;  // rows skipped for a constraint violation
   std::int64_t transactions = 0;
   std::int64_t failed_transactions = 0;
-  std::string last_error;           // "" if none
+  std::string last_error;  // "" if none
 };
 
 class ResultsWriter {
@@ -88,13 +88,13 @@ class ResultsWriter {
   mutable std::mutex mutex_;
   std::condition_variable wake_writer_;
   std::condition_variable committed_;
-  Batch pending_;                    // guarded by mutex_
-  std::uint64_t added_ = 0;          // records added so far
-  std::uint64_t written_ = 0;        // records committed (or rejected) so far
+  Batch pending_;              // guarded by mutex_
+  std::uint64_t added_ = 0;    // records added so far
+  std::uint64_t written_ = 0;  // records committed (or rejected) so far
   bool flush_requested_ = false;
   bool stopping_ = false;
   bool closed_ = false;
-  bool thread_done_ = false;       // the writer thread has left its loop
+  bool thread_done_ = false;  // the writer thread has left its loop
   WriterStats stats_;
   std::thread thread_;
 };
