@@ -1,8 +1,10 @@
 // Results-store throughput: how many requests a second the background writer puts into a real
 // SQLite file, each with 256 chunk arrival times, and the cost of the chunk codec alone.
 //
-// Target (Foundation issue): >= 200k requests/s on one core. Run under `taskset -c 0` so the
-// benchmark thread and the writer thread share one core.
+// Target (Foundation issue): >= 200k requests/s on one core. Two figures:
+//   items_per_second           end to end (Add + Flush), wall clock; under `taskset -c 0` the
+//                              producer and the writer thread share one core;
+//   requests_per_writer_cpu_s  requests per second of the writer thread's CPU time.
 
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
@@ -83,6 +85,11 @@ void BM_WriterRequestsWith256Chunks(benchmark::State& state) {
   }
   writer.Close();
   state.SetItemsProcessed(state.iterations() * batch);
+  // Requests per second of the writer thread's own CPU time: the "on one core" figure, which
+  // holds however busy the other core is.
+  const WriterStats stats = writer.Stats();
+  state.counters["requests_per_writer_cpu_s"] =
+      static_cast<double>(stats.requests_written) / (static_cast<double>(stats.write_cpu_ns) / 1e9);
   state.counters["db_MiB"] = static_cast<double>(std::filesystem::file_size(path)) / (1 << 20);
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }

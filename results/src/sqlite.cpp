@@ -102,6 +102,13 @@ void Statement::BindBlob(int index, std::span<const std::uint8_t> bytes) {
   if (code != SQLITE_OK) Fail(code);
 }
 
+void Statement::BindBlobNoCopy(int index, std::span<const std::uint8_t> bytes) {
+  static const std::uint8_t kEmpty = 0;
+  const void* data = bytes.empty() ? &kEmpty : bytes.data();
+  const int code = sqlite3_bind_blob64(stmt_.get(), index, data, bytes.size(), SQLITE_STATIC);
+  if (code != SQLITE_OK) Fail(code);
+}
+
 void Statement::BindNull(int index) {
   if (int code = sqlite3_bind_null(stmt_.get(), index); code != SQLITE_OK) Fail(code);
 }

@@ -28,11 +28,27 @@ TEST(ChunkCodec, RoundTripsRandomStreams) {
 }
 
 TEST(ChunkCodec, DocumentedByteLayout) {
-  // Format byte, then (delta, tokens) pairs: 300 ns -> 0xAC 0x02, 1 token -> 0x01,
-  // 0 ns -> 0x00, 2 tokens -> 0x02.
+  // Format byte; then 300 ns with one token -> (300 << 1 | 0) = 600 -> 0xD8 0x04;
+  // then 0 ns with two tokens -> (0 << 1 | 1) = 0x01 followed by the count 0x02.
   std::vector<std::uint8_t> blob;
   EncodeChunkArrivals(std::vector<ChunkArrival>{{1300, 1}, {1300, 2}}, 1000, blob);
-  EXPECT_EQ(blob, (std::vector<std::uint8_t>{0x01, 0xAC, 0x02, 0x01, 0x00, 0x02}));
+  EXPECT_EQ(blob, (std::vector<std::uint8_t>{0x01, 0xD8, 0x04, 0x01, 0x02}));
+}
+
+TEST(ChunkCodec, OneTokenChunksCostOnlyTheirDelta) {
+  // 256 one-token chunks 20 ms apart: 4 bytes each (20e6 << 1 < 2^28), plus the format byte.
+  std::vector<ChunkArrival> chunks;
+  for (int i = 1; i <= 256; ++i) chunks.push_back({i * 20'000'000LL, 1});
+  std::vector<std::uint8_t> blob;
+  EncodeChunkArrivals(chunks, 0, blob);
+  EXPECT_EQ(blob.size(), 1u + 256u * 4u);
+}
+
+TEST(ChunkCodec, ZeroTokenChunksRoundTrip) {
+  const std::vector<ChunkArrival> chunks = {{10, 0}, {20, 1}, {30, 0}, {40, 5}};
+  std::vector<std::uint8_t> blob;
+  EncodeChunkArrivals(chunks, 0, blob);
+  EXPECT_EQ(DecodeChunkArrivals(blob, 0), chunks);
 }
 
 TEST(ChunkCodec, EmptyStreamIsJustTheFormatByte) {
@@ -47,6 +63,8 @@ TEST(ChunkCodec, RefusesTimesGoingBackwards) {
   EXPECT_THROW(EncodeChunkArrivals(std::vector<ChunkArrival>{{100, 1}, {99, 1}}, 0, blob), Error);
   EXPECT_THROW(EncodeChunkArrivals(std::vector<ChunkArrival>{{5, 1}}, 10, blob), Error);
   EXPECT_THROW(EncodeChunkArrivals(std::vector<ChunkArrival>{{10, -1}}, 0, blob), Error);
+  EXPECT_THROW(EncodeChunkArrivals(std::vector<ChunkArrival>{{(1LL << 62) + 1, 1}}, 0, blob),
+               Error);
 }
 
 TEST(ChunkCodec, RejectsMalformedBlobs) {
@@ -54,7 +72,7 @@ TEST(ChunkCodec, RejectsMalformedBlobs) {
   EXPECT_THROW(DecodeChunkArrivals(std::vector<std::uint8_t>{0x02}, 0), Error);  // unknown format
   // Truncated varint (continuation bit set on the last byte).
   EXPECT_THROW(DecodeChunkArrivals(std::vector<std::uint8_t>{0x01, 0x80}, 0), Error);
-  // A delta with no token count.
+  // A chunk whose flag announces a token count that is not there.
   EXPECT_THROW(DecodeChunkArrivals(std::vector<std::uint8_t>{0x01, 0x05}, 0), Error);
   // A varint of 11 bytes.
   std::vector<std::uint8_t> long_varint(1, 0x01);

@@ -132,11 +132,12 @@ TEST(Store, ReadingAMissingFileSaysHowToPointAtOne) {
 TEST(Store, CheckFindsDamageInsideAValidFile) {
   testing::TempDir dir;
   const std::string path = dir.File("damaged.db");
+  std::int64_t page_bytes = 0;
   {
     auto store = ResultsStore::OpenForWriting(path);
     const RunId run = store.BeginRun(SampleRunInfo());
     ResultsWriter writer(path);
-    for (int i = 0; i < 2000; ++i) {
+    for (int i = 0; i < 40000; ++i) {
       RequestRecord r;
       r.run_id = run;
       r.request_id = i;
@@ -145,15 +146,17 @@ TEST(Store, CheckFindsDamageInsideAValidFile) {
     }
     writer.Close();
     store.database().Execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    page_bytes = store.database().QueryInt("PRAGMA page_size");
   }
   // Scribble over the middle of the file, leaving the header intact.
   {
     std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
     file.seekp(0, std::ios::end);
     const auto size = static_cast<std::int64_t>(file.tellp());
-    ASSERT_GT(size, 5 * 4096);
-    file.seekp(size / 2);
-    for (int i = 0; i < 4096; ++i) file.put(static_cast<char>(0xA5));
+    ASSERT_GT(size, 8 * page_bytes);
+    // Three whole pages from the middle of the file: some b-tree page is hit whatever the layout.
+    file.seekp(size / 2 / page_bytes * page_bytes);
+    for (std::int64_t i = 0; i < 3 * page_bytes; ++i) file.put(static_cast<char>(0xA5));
   }
   try {
     auto store = ResultsStore::OpenForReading(path);

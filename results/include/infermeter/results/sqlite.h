@@ -83,6 +83,9 @@ class Statement {
   void Bind(int index, std::string_view text);
   void Bind(int index, const char* text) { Bind(index, std::string_view(text)); }
   void BindBlob(int index, std::span<const std::uint8_t> bytes);
+  // Binds without copying. REQUIRES: `bytes` stays valid and unchanged until the statement is
+  // stepped and reset.
+  void BindBlobNoCopy(int index, std::span<const std::uint8_t> bytes);
   void BindNull(int index);
   template <typename T>
   void Bind(int index, const std::optional<T>& value) {

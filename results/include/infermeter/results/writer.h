@@ -38,6 +38,9 @@ struct WriterStats {
   std::int64_t transactions = 0;
   std::int64_t failed_transactions = 0;
   std::string last_error;  // "" if none
+  // CPU time the writer thread spent writing batches (encoding, SQLite, commits): how much of one
+  // core the writer needs, whatever else the machine is doing.
+  std::int64_t write_cpu_ns = 0;
 };
 
 class ResultsWriter {
