@@ -58,10 +58,11 @@ std::string MakeDbPath() {
 // Items per second = requests committed per second (Add + Flush, end to end).
 void BM_WriterRequestsWith256Chunks(benchmark::State& state) {
   const auto batch = static_cast<std::int64_t>(state.range(0));
+  const auto page_size_bytes = static_cast<int>(state.range(1));
   const std::string path = MakeDbPath();
   RunId run;
   {
-    auto store = ResultsStore::OpenForWriting(path);
+    auto store = ResultsStore::OpenForWriting(path, page_size_bytes);
     run = store.BeginRun({.name = "bench"});
   }
   std::mt19937_64 rng(1);
@@ -93,7 +94,13 @@ void BM_WriterRequestsWith256Chunks(benchmark::State& state) {
   state.counters["db_MiB"] = static_cast<double>(std::filesystem::file_size(path)) / (1 << 20);
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
-BENCHMARK(BM_WriterRequestsWith256Chunks)->Arg(20000)->Unit(benchmark::kMillisecond)->UseRealTime();
+// Arguments: requests per flush, SQLite page size (the default, and SQLite's own default).
+BENCHMARK(BM_WriterRequestsWith256Chunks)
+    ->ArgNames({"requests", "page_size"})
+    ->Args({20000, ResultsStore::kDefaultPageSizeBytes})
+    ->Args({20000, 4096})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_EncodeChunks(benchmark::State& state) {
   std::mt19937_64 rng(2);

@@ -72,12 +72,10 @@ std::map<std::string, std::string> LabelsFromJson(const std::string& json) {
   return labels;
 }
 
-ResultsStore ResultsStore::OpenForWriting(const std::string& path) {
+ResultsStore ResultsStore::OpenForWriting(const std::string& path, int page_size_bytes) {
   Database db(path, OpenMode::kReadWriteCreate);
-  // 64 KiB pages: most of what a run writes is chunk BLOBs of about 1 KB, and SQLite's
-  // throughput for them rises steeply with the page size (docs/PERFORMANCE.md: 4 KiB pages give
-  // about half). Only takes effect on a new, empty file.
-  db.Execute("PRAGMA page_size = 65536");
+  // A plain integer from our own code, not input; PRAGMAs take no bound parameters.
+  db.Execute(fmt::format("PRAGMA page_size = {}", page_size_bytes));
   // Migrate first: it refuses a foreign, corrupt or newer file before anything is changed,
   // including the journal mode.
   Migrate(db);

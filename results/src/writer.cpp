@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iterator>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -33,6 +34,7 @@ class ResultsWriter::Connection {
         insert_sample_(Prepare(db_,
                                "INSERT INTO samples (run_id, time_ns, source, metric, labels, "
                                "value) VALUES (?,?,?,?,?,?)")),
+        find_run_(Prepare(db_, "SELECT 1 FROM runs WHERE id = ?")),
         upsert_metric_(Prepare(db_,
                                "INSERT INTO run_metrics (run_id, name, value, unit) VALUES "
                                "(?,?,?,?) ON CONFLICT (run_id, name) DO UPDATE SET "
@@ -41,6 +43,7 @@ class ResultsWriter::Connection {
   Database& db() { return db_; }
 
   void Insert(const RequestRecord& r) {
+    RequireRun(r.run_id);
     Statement& s = insert_request_;
     s.Reset();
     s.Bind(1, r.run_id.value);
@@ -78,6 +81,7 @@ class ResultsWriter::Connection {
   }
 
   void Insert(const SampleRecord& r) {
+    RequireRun(r.run_id);
     Statement& s = insert_sample_;
     s.Reset();
     s.Bind(1, r.run_id.value);
@@ -90,6 +94,7 @@ class ResultsWriter::Connection {
   }
 
   void Insert(const RunMetric& r) {
+    RequireRun(r.run_id);
     Statement& s = upsert_metric_;
     s.Reset();
     s.Bind(1, r.run_id.value);
@@ -106,6 +111,10 @@ class ResultsWriter::Connection {
     // A 64 MiB page cache holds a whole batch (16k requests with ~1 KB of chunk data each), so
     // SQLite never spills dirty pages to the WAL in the middle of a transaction.
     db.Execute("PRAGMA cache_size = -65536");
+    // SQLite's foreign-key check costs a lookup in `runs` for every row; the writer checks each
+    // run id once instead (RequireRun). Deletes elsewhere still cascade: that is decided by the
+    // deleting connection, which has foreign keys on.
+    db.Execute("PRAGMA foreign_keys = OFF");
     return db;
   }
   static Statement Prepare(Database& db, std::string_view sql) { return Statement(db, sql); }
@@ -117,11 +126,28 @@ class ResultsWriter::Connection {
     }
   }
 
+  // Throws a foreign-key SqliteError (so the row is rejected, not the batch) for a run id that
+  // is not in `runs`. Runs are never deleted while their writer runs, so a hit is remembered.
+  void RequireRun(RunId run) {
+    if (known_runs_.contains(run.value)) return;
+    find_run_.Reset();
+    find_run_.Bind(1, run.value);
+    if (!find_run_.Step()) {
+      throw SqliteError(SQLITE_CONSTRAINT_FOREIGNKEY,
+                        fmt::format("no run with id {} (rows must belong to a run started with "
+                                    "ResultsStore::BeginRun)",
+                                    run.value));
+    }
+    known_runs_.insert(run.value);
+  }
+
   Database db_;
   Statement insert_request_;
   Statement insert_chunks_;
   Statement insert_sample_;
+  Statement find_run_;
   Statement upsert_metric_;
+  std::unordered_set<std::int64_t> known_runs_;
   std::vector<std::uint8_t> blob_;  // reused encoding buffer
 };
 
@@ -161,6 +187,13 @@ void ResultsWriter::Enqueued(std::unique_lock<std::mutex>& lock) {
 }
 
 void ResultsWriter::Add(RequestRecord request) {
+  if (request.input_tokens < 0 || request.cached_tokens < 0 || request.output_tokens < 0 ||
+      request.cached_tokens > request.input_tokens) {
+    throw Error(fmt::format(
+        "request {}: token counts must be >= 0 with cached <= input (input "
+        "{}, cached {}, output {})",
+        request.request_id, request.input_tokens, request.cached_tokens, request.output_tokens));
+  }
   ValidateChunkArrivals(request.chunks, ChunkBaseNs(request));
   std::unique_lock lock(mutex_);
   if (closed_) throw Error(fmt::format("results writer for '{}' is closed", db_path_));

@@ -84,6 +84,30 @@ TEST_F(WriterTest, ADuplicateRowIsRejectedAndTheRestOfItsBatchKept) {
       << stats.last_error;
 }
 
+TEST_F(WriterTest, NegativeTokenCountsAreRefusedAtAdd) {
+  ResultsWriter writer(path_);
+  RequestRecord bad = Request(1);
+  bad.output_tokens = -1;
+  EXPECT_THROW(writer.Add(bad), Error);
+  bad = Request(1);
+  bad.cached_tokens = bad.input_tokens + 1;
+  EXPECT_THROW(writer.Add(bad), Error);
+}
+
+TEST_F(WriterTest, RowsOfAnUnknownRunAreRejected) {
+  ResultsWriter writer(path_);
+  RequestRecord orphan = Request(1);
+  orphan.run_id = RunId(run_.value + 100);
+  writer.Add(orphan);
+  writer.Add(SampleRecord{orphan.run_id, 1, "engine", "x", "{}", 1.0});
+  writer.Add(Request(2));
+  writer.Flush();
+  EXPECT_EQ(CountRequests(), 1);
+  const WriterStats stats = writer.Stats();
+  EXPECT_EQ(stats.rows_rejected, 2);
+  EXPECT_NE(stats.last_error.find("no run with id"), std::string::npos) << stats.last_error;
+}
+
 TEST_F(WriterTest, ChunkTimesGoingBackwardsAreRefusedAtAdd) {
   ResultsWriter writer(path_);
   RequestRecord bad = Request(1);
