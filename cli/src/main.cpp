@@ -14,7 +14,9 @@
 #include "infermeter/core/error.h"
 #include "infermeter/core/log.h"
 #include "infermeter/core/version.h"
+#include "model_command.h"
 #include "runs_command.h"
+#include "trace_command.h"
 
 int main(int argc, char** argv) {
   // Numbers in output and in stored JSON always use '.' as the decimal point.
@@ -34,6 +36,8 @@ int main(int argc, char** argv) {
   infermeter::cli::CommandAction action;
   infermeter::cli::AddRunsCommand(app, &action);
   infermeter::cli::AddDbCommand(app, &action);
+  infermeter::cli::AddModelCommand(app, &action);
+  infermeter::cli::AddTraceCommand(app, &action);
 
   try {
     app.parse(argc, argv);

@@ -1,13 +1,14 @@
 #include "process.h"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-#include "temp_db.h"
 
 namespace infermeter::testing {
 
@@ -24,8 +25,12 @@ std::string ShellQuote(const std::string& text) {
 }
 
 ProcessResult RunProcess(const std::string& command) {
-  TempDir dir;
-  const std::string err_path = dir.File("stderr");
+  // stderr goes to a temporary file so it can be read after stdout without deadlocking.
+  std::string err_path =
+      (std::filesystem::temp_directory_path() / "infermeter-stderr-XXXXXX").string();
+  const int fd = mkstemp(err_path.data());
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  close(fd);
   const std::string full = command + " 2>" + ShellQuote(err_path);
   FILE* pipe = popen(full.c_str(), "r");
   if (pipe == nullptr) throw std::runtime_error("popen failed: " + command);
@@ -39,6 +44,7 @@ ProcessResult RunProcess(const std::string& command) {
   std::stringstream text;
   text << err.rdbuf();
   result.err = text.str();
+  std::filesystem::remove(err_path);
   return result;
 }
 

@@ -21,7 +21,9 @@ TEST(InputError, NamesFileLinePathAndField) {
 TEST(InputError, LeavesOutMissingParts) {
   EXPECT_EQ(FormatLocation({.source = "config.json"}), "config.json");
   EXPECT_EQ(FormatLocation({.source = "x.csv", .line = 3}), "x.csv:3");
-  EXPECT_EQ(FormatLocation({.source = "cli", .field = "--rate"}), "cli field '--rate'");
+  EXPECT_EQ(FormatLocation({.source = "cli", .field = "--rate"}), "cli: field '--rate'");
+  EXPECT_EQ(FormatLocation({.source = "t.jsonl", .line = 2, .field = "output_length"}),
+            "t.jsonl:2: field 'output_length'");
 }
 
 TEST(Logging, UnknownLevelIsAnInputError) {
