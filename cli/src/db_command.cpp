@@ -39,7 +39,8 @@ int Check(const DbOptions& options) {
                           {"requests", check.requests},
                           {"request_chunks", check.request_chunks},
                           {"samples", check.samples},
-                          {"run_metrics", check.run_metrics}}},
+                          {"run_metrics", check.run_metrics},
+                          {"hardware_peaks", check.hardware_peaks}}},
                         {"ok", check.ok()}};
     std::cout << j.dump(2) << '\n';
   } else {
@@ -58,6 +59,7 @@ int Check(const DbOptions& options) {
     std::cout << fmt::format("request_chunks  {}\n", check.request_chunks);
     std::cout << fmt::format("samples         {}\n", check.samples);
     std::cout << fmt::format("run_metrics     {}\n", check.run_metrics);
+    std::cout << fmt::format("hardware_peaks  {}\n", check.hardware_peaks);
   }
   return check.ok() ? 0 : kCheckFailedExitCode;
 }

@@ -5,13 +5,15 @@
 #include <fmt/format.h>
 
 #include "schema_v1.sql.h"
+#include "schema_v2.sql.h"
 
 namespace infermeter::results {
 namespace {
 
-const std::array<Migration, 1> kMigrations = {{
+const std::array<Migration, 2> kMigrations = {{
     {1, "runs, requests, request_chunks, samples, run_metrics",
      [](Database& db) { db.Execute(detail::kSchemaV1); }},
+    {2, "hardware_peaks", [](Database& db) { db.Execute(detail::kSchemaV2); }},
 }};
 
 std::int64_t UserTableCount(Database& db) {

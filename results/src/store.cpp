@@ -205,6 +205,52 @@ std::vector<RunMetric> ResultsStore::LoadRunMetrics(RunId run) {
   return metrics;
 }
 
+std::int64_t ResultsStore::RecordHardwarePeak(const HardwarePeak& peak) {
+  Statement s(db_,
+              "INSERT INTO hardware_peaks (measured_unix_ns, host, cpu_model, logical_cores, "
+              "metric, dtype, value, method, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.Bind(1, peak.measured_unix_ns);
+  s.Bind(2, peak.host);
+  s.Bind(3, peak.cpu_model);
+  s.Bind(4, peak.logical_cores);
+  s.Bind(5, peak.metric);
+  s.Bind(6, peak.dtype);
+  s.Bind(7, peak.value);
+  s.Bind(8, peak.method);
+  s.Bind(9, peak.details_json);
+  s.Run();
+  return db_.LastInsertRowId();
+}
+
+std::vector<HardwarePeak> ResultsStore::LoadHardwarePeaks() {
+  // A full probe beats a `--quick` one (small sizes, one repetition: a smoke test, not a peak)
+  // whatever their order; then the latest wins, and the highest id breaks a tie in
+  // measured_unix_ns (two rows recorded within one clock tick).
+  Statement s(db_,
+              "SELECT id, measured_unix_ns, host, cpu_model, logical_cores, metric, dtype, value, "
+              "method, details FROM hardware_peaks p WHERE id = ("
+              "SELECT q.id FROM hardware_peaks q WHERE q.host = p.host AND q.metric = p.metric "
+              "AND q.dtype = p.dtype ORDER BY coalesce(json_extract(q.details, '$.quick'), 0), "
+              "q.measured_unix_ns DESC, q.id DESC LIMIT 1) "
+              "ORDER BY host, metric, dtype");
+  std::vector<HardwarePeak> peaks;
+  while (s.Step()) {
+    HardwarePeak peak;
+    peak.id = s.ColumnInt(0);
+    peak.measured_unix_ns = s.ColumnInt(1);
+    peak.host = s.ColumnText(2);
+    peak.cpu_model = s.ColumnText(3);
+    peak.logical_cores = static_cast<int>(s.ColumnInt(4));
+    peak.metric = s.ColumnText(5);
+    peak.dtype = s.ColumnText(6);
+    peak.value = s.ColumnDouble(7);
+    peak.method = s.ColumnText(8);
+    peak.details_json = s.ColumnText(9);
+    peaks.push_back(std::move(peak));
+  }
+  return peaks;
+}
+
 StoreCheck ResultsStore::Check() {
   StoreCheck check;
   check.schema_version = static_cast<int>(db_.QueryInt("PRAGMA user_version"));
@@ -223,6 +269,9 @@ StoreCheck ResultsStore::Check() {
   check.request_chunks = db_.QueryInt("SELECT count(*) FROM request_chunks");
   check.samples = db_.QueryInt("SELECT count(*) FROM samples");
   check.run_metrics = db_.QueryInt("SELECT count(*) FROM run_metrics");
+  if (check.schema_version >= 2) {
+    check.hardware_peaks = db_.QueryInt("SELECT count(*) FROM hardware_peaks");
+  }
   return check;
 }
 

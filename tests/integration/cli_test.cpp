@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "infermeter/results/schema.h"
 #include "infermeter/results/store.h"
 #include "infermeter/results/writer.h"
 #include "process.h"
@@ -102,7 +103,7 @@ TEST(Cli, DbCheckReportsVersionIntegrityAndCounts) {
   const auto result = RunProcess(Bin() + " db check --json --db " + ShellQuote(db));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto report = nlohmann::json::parse(result.out);
-  EXPECT_EQ(report["schema_version"], 1);
+  EXPECT_EQ(report["schema_version"], results::CurrentSchemaVersion());
   EXPECT_EQ(report["integrity"], "ok");
   EXPECT_EQ(report["journal_mode"], "wal");
   EXPECT_EQ(report["counts"]["runs"], 2);

@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include <fmt/format.h>
+
 #include "infermeter/results/store.h"
 #include "temp_db.h"
 
@@ -25,7 +27,8 @@ TEST(Schema, NewFileIsMigratedToTheCurrentVersion) {
   EXPECT_EQ(result.to_version, CurrentSchemaVersion());
   EXPECT_EQ(db.QueryInt("PRAGMA user_version"), CurrentSchemaVersion());
   EXPECT_EQ(db.QueryInt("PRAGMA application_id"), kApplicationId);
-  for (const char* table : {"runs", "requests", "request_chunks", "samples", "run_metrics"}) {
+  for (const char* table :
+       {"runs", "requests", "request_chunks", "samples", "run_metrics", "hardware_peaks"}) {
     EXPECT_EQ(TableCount(db, table), 1) << table;
   }
   // Migrating again is a no-op.
@@ -33,14 +36,16 @@ TEST(Schema, NewFileIsMigratedToTheCurrentVersion) {
   EXPECT_EQ(again.from_version, again.to_version);
 }
 
-// The real schema plus a version 2 that adds a column and back-fills it, standing in for the
-// next real migration.
-std::vector<Migration> MigrationsWithV2(bool v2_fails) {
+// The real schema plus one more version that adds a column and back-fills it, standing in for
+// the next real migration.
+int NextVersion() { return CurrentSchemaVersion() + 1; }
+
+std::vector<Migration> MigrationsWithNext(bool next_fails) {
   std::vector<Migration> steps(SchemaMigrations().begin(), SchemaMigrations().end());
-  steps.push_back({2, "add runs.note", [v2_fails](Database& db) {
+  steps.push_back({NextVersion(), "add runs.note", [next_fails](Database& db) {
                      db.Execute("ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT ''");
                      db.Execute("UPDATE runs SET note = 'migrated ' || name");
-                     if (v2_fails) db.Execute("SELECT * FROM no_such_table");
+                     if (next_fails) db.Execute("SELECT * FROM no_such_table");
                    }});
   return steps;
 }
@@ -49,15 +54,15 @@ TEST(Schema, OldFileIsMigratedKeepingItsData) {
   testing::TempDir dir;
   const std::string path = dir.File("old.db");
   {
-    auto store = ResultsStore::OpenForWriting(path);  // a v1 file with one run
+    auto store = ResultsStore::OpenForWriting(path);  // a current file with one run
     store.BeginRun({.name = "before", .engine = "reference", .model = "tiny"});
   }
   Database db(path, OpenMode::kReadWrite);
-  const auto steps = MigrationsWithV2(/*v2_fails=*/false);
+  const auto steps = MigrationsWithNext(/*next_fails=*/false);
   const MigrationResult result = Migrate(db, steps);
-  EXPECT_EQ(result.from_version, 1);
-  EXPECT_EQ(result.to_version, 2);
-  EXPECT_EQ(db.QueryInt("PRAGMA user_version"), 2);
+  EXPECT_EQ(result.from_version, CurrentSchemaVersion());
+  EXPECT_EQ(result.to_version, NextVersion());
+  EXPECT_EQ(db.QueryInt("PRAGMA user_version"), NextVersion());
   EXPECT_EQ(db.QueryText("SELECT note FROM runs"), "migrated before");
 }
 
@@ -66,18 +71,42 @@ TEST(Schema, FailedMigrationChangesNothing) {
   const std::string path = dir.File("old.db");
   { ResultsStore::OpenForWriting(path).BeginRun({.name = "kept"}); }
   Database db(path, OpenMode::kReadWrite);
-  const auto steps = MigrationsWithV2(/*v2_fails=*/true);
+  const auto steps = MigrationsWithNext(/*next_fails=*/true);
   try {
     Migrate(db, steps);
     FAIL() << "expected the migration to fail";
   } catch (const SchemaError& e) {
     const std::string message = e.what();
-    EXPECT_NE(message.find("migration to schema version 2"), std::string::npos) << message;
+    EXPECT_NE(message.find(fmt::format("migration to schema version {}", NextVersion())),
+              std::string::npos)
+        << message;
     EXPECT_NE(message.find("nothing was changed"), std::string::npos) << message;
   }
-  EXPECT_EQ(db.QueryInt("PRAGMA user_version"), 1);
+  EXPECT_EQ(db.QueryInt("PRAGMA user_version"), CurrentSchemaVersion());
   EXPECT_EQ(db.QueryInt("SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'note'"), 0);
   EXPECT_EQ(db.QueryText("SELECT name FROM runs"), "kept");
+}
+
+TEST(Schema, VersionOneFileGainsHardwarePeaksKeepingItsRuns) {
+  testing::TempDir dir;
+  const std::string path = dir.File("v1.db");
+  {
+    Database db(path, OpenMode::kReadWriteCreate);
+    Migrate(db, SchemaMigrations().first(1));
+    ASSERT_EQ(db.QueryInt("PRAGMA user_version"), 1);
+    ASSERT_EQ(TableCount(db, "hardware_peaks"), 0);
+    db.Execute(
+        "INSERT INTO runs (name, created_unix_ns, status, engine, model, workload_name, "
+        "workload_hash, infermeter_version, clock_origin_unix_ns, clock_origin_monotonic_ns) "
+        "VALUES ('v1 run', 1, 'completed', 'reference', 'tiny', 'w', 'h', '0.1.0', 1, 1)");
+  }
+  auto store = ResultsStore::OpenForWriting(path);
+  EXPECT_EQ(store.database().QueryInt("PRAGMA user_version"), 2);
+  EXPECT_EQ(TableCount(store.database(), "hardware_peaks"), 1);
+  const auto runs = store.ListRuns();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].info.name, "v1 run");
+  EXPECT_TRUE(store.LoadHardwarePeaks().empty());
 }
 
 TEST(Schema, NewerFileIsRefusedWithAClearMessage) {

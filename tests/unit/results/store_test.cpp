@@ -169,5 +169,60 @@ TEST(Store, CheckFindsDamageInsideAValidFile) {
   }
 }
 
+HardwarePeak SamplePeak(std::string host, std::string metric, std::string dtype, double value,
+                        std::int64_t measured_unix_ns) {
+  return {.measured_unix_ns = measured_unix_ns,
+          .host = std::move(host),
+          .cpu_model = "test cpu",
+          .logical_cores = 2,
+          .metric = std::move(metric),
+          .dtype = std::move(dtype),
+          .value = value,
+          .method = "test method",
+          .details_json = R"({"sizes":[512]})"};
+}
+
+TEST(Store, HardwarePeaksRoundTripKeepingTheLatestPerMetric) {
+  testing::TempDir dir;
+  const std::string path = dir.File("peaks.db");
+  {
+    auto store = ResultsStore::OpenForWriting(path);
+    store.RecordHardwarePeak(SamplePeak("a", "gemm_flops_per_s", "fp32", 1e9, 100));
+    store.RecordHardwarePeak(SamplePeak("a", "gemm_flops_per_s", "fp32", 2e9, 200));
+    store.RecordHardwarePeak(SamplePeak("a", "gemm_flops_per_s", "bf16", 3e9, 100));
+    store.RecordHardwarePeak(SamplePeak("a", "memory_bandwidth_bytes_per_s", "", 4e9, 100));
+    store.RecordHardwarePeak(SamplePeak("b", "gemm_flops_per_s", "fp32", 5e9, 50));
+  }
+  auto store = ResultsStore::OpenForReading(path);
+  const auto peaks = store.LoadHardwarePeaks();
+  ASSERT_EQ(peaks.size(), 4u);
+  HardwarePeak expected = SamplePeak("a", "gemm_flops_per_s", "bf16", 3e9, 100);
+  expected.id = 3;
+  EXPECT_EQ(peaks[0], expected);
+  EXPECT_EQ(peaks[1].dtype, "fp32");
+  EXPECT_EQ(peaks[1].value, 2e9);  // the later of the two fp32 figures
+  EXPECT_EQ(peaks[2].metric, "memory_bandwidth_bytes_per_s");
+  EXPECT_EQ(peaks[3].host, "b");
+  EXPECT_EQ(store.Check().hardware_peaks, 5);
+}
+
+TEST(Store, AFullProbeOutranksALaterQuickOne) {
+  testing::TempDir dir;
+  auto store = ResultsStore::OpenForWriting(dir.File("peaks.db"));
+  store.RecordHardwarePeak(SamplePeak("a", "gemm_flops_per_s", "fp32", 2e11, 100));
+  HardwarePeak quick = SamplePeak("a", "gemm_flops_per_s", "fp32", 1e11, 200);
+  quick.details_json = R"({"quick":true})";
+  store.RecordHardwarePeak(quick);
+  const auto peaks = store.LoadHardwarePeaks();
+  ASSERT_EQ(peaks.size(), 1u);
+  EXPECT_EQ(peaks[0].value, 2e11);
+}
+
+TEST(Store, RejectsAnUnknownHardwareMetric) {
+  testing::TempDir dir;
+  auto store = ResultsStore::OpenForWriting(dir.File("peaks.db"));
+  EXPECT_THROW(store.RecordHardwarePeak(SamplePeak("a", "bogus", "", 1, 1)), SqliteError);
+}
+
 }  // namespace
 }  // namespace infermeter::results

@@ -101,4 +101,19 @@ struct RunMetric {
   friend bool operator==(const RunMetric&, const RunMetric&) = default;
 };
 
+// One measured peak of the host (`infermeter probe`), a row of `hardware_peaks`.
+struct HardwarePeak {
+  std::int64_t id = 0;  // set by the store; ignored when recording
+  std::int64_t measured_unix_ns = 0;
+  std::string host;       // hostname
+  std::string cpu_model;  // "model name" from /proc/cpuinfo
+  int logical_cores = 0;
+  std::string metric;  // "gemm_flops_per_s" or "memory_bandwidth_bytes_per_s"
+  std::string dtype;   // "fp32", "bf16"; "" for bandwidth
+  double value = 0;    // in the unit the metric names (FLOP/s, bytes/s)
+  std::string method;  // "cblas_sgemm 2048^3, median of 5"
+  std::string details_json = "{}";
+  friend bool operator==(const HardwarePeak&, const HardwarePeak&) = default;
+};
+
 }  // namespace infermeter::results

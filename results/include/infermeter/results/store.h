@@ -29,6 +29,7 @@ struct StoreCheck {
   std::int64_t request_chunks = 0;
   std::int64_t samples = 0;
   std::int64_t run_metrics = 0;
+  std::int64_t hardware_peaks = 0;
   bool ok() const { return integrity_problems.empty() && schema_version == current_schema_version; }
 };
 
@@ -57,6 +58,13 @@ class ResultsStore {
   std::vector<RequestRecord> LoadRequests(RunId run);
   std::vector<SampleRecord> LoadSamples(RunId run);
   std::vector<RunMetric> LoadRunMetrics(RunId run);
+
+  // Stores one measured peak of a host. Returns its row id.
+  std::int64_t RecordHardwarePeak(const HardwarePeak& peak);
+  // The latest peak per (host, metric, dtype), ordered by host, metric, dtype: a probe run again
+  // supersedes the earlier figures, which stay in the table as history. Rows whose details say
+  // {"quick": true} (`probe --quick`) only count when no full probe exists.
+  std::vector<HardwarePeak> LoadHardwarePeaks();
 
   // Schema version, PRAGMA integrity_check and row counts. Never writes.
   StoreCheck Check();
