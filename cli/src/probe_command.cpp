@@ -37,13 +37,13 @@ nlohmann::json ToJson(const results::HardwarePeak& peak) {
 }
 
 int Run(const ProbeCommandOptions& options) {
+  // Open the store first: a bad --db should fail before half a minute of measuring.
+  auto store = results::ResultsStore::OpenForWriting(options.db_path);
   if (!options.json) {
     std::cerr << (options.quick ? "Probing (quick: small sizes, 1 repetition)...\n"
                                 : "Probing GEMM and memory bandwidth on all cores (~30 s)...\n");
   }
   probe::ProbeResult measured = probe::MeasureHostPeaks({.quick = options.quick});
-
-  auto store = results::ResultsStore::OpenForWriting(options.db_path);
   for (auto& peak : measured.peaks) peak.id = store.RecordHardwarePeak(peak);
 
   if (options.json) {

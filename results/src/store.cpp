@@ -88,6 +88,9 @@ ResultsStore ResultsStore::OpenForReading(const std::string& path) {
     throw Error(
         fmt::format("no results database at '{}' (pass --db FILE or set INFERMETER_DB)", path));
   }
+  if (std::filesystem::is_directory(path)) {
+    throw Error(fmt::format("'{}' is a directory; expected a results database file", path));
+  }
   Database db(path, OpenMode::kReadOnly);
   RequireCurrentSchema(db);
   ConfigureConnection(db, /*writer=*/false);

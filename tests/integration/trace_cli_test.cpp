@@ -77,6 +77,16 @@ TEST(TraceCli, BadRecordFailsWithLocationOrIsSkipped) {
   EXPECT_NE(skip.err.find("skipped 1 bad records"), std::string::npos) << skip.err;
 }
 
+TEST(TraceCli, InspectingADirectoryOrMissingFileSaysWhich) {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  const auto directory = RunProcess(Bin() + " trace inspect " + ShellQuote(dir));
+  EXPECT_EQ(directory.exit_code, 1);
+  EXPECT_NE(directory.err.find("is a directory"), std::string::npos) << directory.err;
+  const auto missing = RunProcess(Bin() + " trace inspect /nonexistent/trace.jsonl");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("cannot open for reading"), std::string::npos) << missing.err;
+}
+
 TEST(TraceCli, GenerateIsDeterministic) {
   const auto dir = std::filesystem::temp_directory_path();
   const auto a = (dir / "infermeter_gen_a.jsonl").string();

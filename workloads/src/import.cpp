@@ -1,5 +1,6 @@
 #include "infermeter/workloads/import.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -117,6 +118,11 @@ ImportResult ImportTraceText(std::string_view text, const std::string& source,
 }
 
 ImportResult ImportTraceFile(const std::string& path, const ImportOptions& options) {
+  // A directory opens as a stream on Linux and reports a huge size: refuse it by name.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw Error(fmt::format("{}: is a directory; expected a trace file", path));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(fmt::format("{}: cannot open for reading", path));
   std::string text;

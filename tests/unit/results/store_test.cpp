@@ -129,6 +129,16 @@ TEST(Store, ReadingAMissingFileSaysHowToPointAtOne) {
   EXPECT_FALSE(std::filesystem::exists(dir.File("nothing.db")));  // reading never creates
 }
 
+TEST(Store, ReadingADirectorySaysSo) {
+  testing::TempDir dir;
+  try {
+    ResultsStore::OpenForReading(dir.path().string());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Store, CheckFindsDamageInsideAValidFile) {
   testing::TempDir dir;
   const std::string path = dir.File("damaged.db");
