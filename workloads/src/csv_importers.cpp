@@ -60,6 +60,16 @@ std::int64_t RequireInt(const std::vector<std::string>& fields, std::size_t colu
   return *value;
 }
 
+// Splits one data row into `fields` and checks it has as many fields as the header.
+void SplitRow(std::string_view line, const std::vector<std::string>& header, const RowError& error,
+              std::vector<std::string>* fields) {
+  if (!SplitCsvLine(line, fields)) throw error("", "unterminated quote");
+  if (fields->size() != header.size()) {
+    throw error("", fmt::format("expected {} fields as in the header, found {}", header.size(),
+                                fields->size()));
+  }
+}
+
 }  // namespace
 
 void ImportAzure(std::string_view text, const ImportContext& context, ImportResult* result) {
@@ -79,11 +89,7 @@ void ImportAzure(std::string_view text, const ImportContext& context, ImportResu
     if (IsBlank(line)) continue;
     const RowError error(context, lines.line_number());
     try {
-      if (!SplitCsvLine(line, &fields)) throw error("", "unterminated quote");
-      if (fields.size() != header.size()) {
-        throw error("", fmt::format("expected {} fields as in the header, found {}", header.size(),
-                                    fields.size()));
-      }
+      SplitRow(line, header, error, &fields);
       const auto when = ParseDateTimeAsUnixNs(fields[ts_col]);
       if (!when) {
         throw error("TIMESTAMP", fmt::format("expected 'YYYY-MM-DD HH:MM:SS[.fraction][zone]', "
@@ -137,11 +143,7 @@ void ImportBurstGpt(std::string_view text, const ImportContext& context, ImportR
     if (IsBlank(line)) continue;
     const RowError error(context, lines.line_number());
     try {
-      if (!SplitCsvLine(line, &fields)) throw error("", "unterminated quote");
-      if (fields.size() != header.size()) {
-        throw error("", fmt::format("expected {} fields as in the header, found {}", header.size(),
-                                    fields.size()));
-      }
+      SplitRow(line, header, error, &fields);
       Request request;
       const auto when = ParseSecondsAsNs(fields[ts_col]);
       if (!when) {
