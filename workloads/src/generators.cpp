@@ -48,6 +48,15 @@ Distribution AtLeast(Distribution d, double min) {
   return d;
 }
 
+// A trace with no sessions yet, labelled as made by generator `kind` with exact token counts.
+Trace EmptyGeneratedTrace(std::string_view kind, std::int64_t block_size_tokens) {
+  Trace trace;
+  trace.block_size_tokens = block_size_tokens;
+  trace.source_format = fmt::format("generated:{}", kind);
+  trace.token_count_method = "exact (generated)";
+  return trace;
+}
+
 }  // namespace
 
 Trace GenerateSynthetic(const SyntheticSettings& s) {
@@ -55,10 +64,7 @@ Trace GenerateSynthetic(const SyntheticSettings& s) {
   RequirePositive(s.block_size_tokens, "block_size_tokens");
   RequireNonNegative(s.prefix_groups, "prefix_groups");
   RequireNonNegative(s.prefix_tokens, "prefix_tokens");
-  Trace trace;
-  trace.block_size_tokens = s.block_size_tokens;
-  trace.source_format = "generated:synthetic";
-  trace.token_count_method = "exact (generated)";
+  Trace trace = EmptyGeneratedTrace("synthetic", s.block_size_tokens);
   const auto offsets =
       GenerateArrivalOffsetsNs(Seeded(s.arrivals, s.seed), static_cast<std::size_t>(s.requests));
   Rng lengths(StreamSeed(s.seed, kLengthStream));
@@ -90,10 +96,7 @@ Trace GenerateLongContext(const LongContextSettings& s) {
   RequirePositive(s.documents, "documents");
   RequirePositive(s.questions_per_document, "questions_per_document");
   RequirePositive(s.block_size_tokens, "block_size_tokens");
-  Trace trace;
-  trace.block_size_tokens = s.block_size_tokens;
-  trace.source_format = "generated:long-context";
-  trace.token_count_method = "exact (generated)";
+  Trace trace = EmptyGeneratedTrace("long-context", s.block_size_tokens);
   const auto offsets =
       GenerateArrivalOffsetsNs(Seeded(s.arrivals, s.seed), static_cast<std::size_t>(s.documents));
   Rng lengths(StreamSeed(s.seed, kLengthStream));
@@ -142,10 +145,7 @@ Trace GenerateAgentic(const AgenticSettings& s) {
         fmt::format("expected a probability in [0, 1], got {}", s.parallel_probability));
   }
   if (s.parallel_probability > 0) RequirePositive(s.parallel_calls, "parallel_calls");
-  Trace trace;
-  trace.block_size_tokens = s.block_size_tokens;
-  trace.source_format = "generated:agentic";
-  trace.token_count_method = "exact (generated)";
+  Trace trace = EmptyGeneratedTrace("agentic", s.block_size_tokens);
   const auto offsets =
       GenerateArrivalOffsetsNs(Seeded(s.arrivals, s.seed), static_cast<std::size_t>(s.sessions));
   Rng lengths(StreamSeed(s.seed, kLengthStream));
