@@ -15,6 +15,7 @@
 #include "infermeter/core/log.h"
 #include "infermeter/core/version.h"
 #include "model_command.h"
+#include "engine_command.h"
 #include "probe_command.h"
 #include "runs_command.h"
 #include "trace_command.h"
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   infermeter::cli::CommandAction action;
   infermeter::cli::AddRunsCommand(app, &action);
   infermeter::cli::AddDbCommand(app, &action);
+  infermeter::cli::AddEngineCommand(app, &action);
   infermeter::cli::AddModelCommand(app, &action);
   infermeter::cli::AddProbeCommand(app, &action);
   infermeter::cli::AddTraceCommand(app, &action);

@@ -4,9 +4,10 @@
 // measured rather than taken from a data sheet, because a VM, a power cap or a BLAS without a
 // native BF16 path all move the real ceiling.
 //
-// Timing, repetitions and the median come from Google Benchmark's library. GEMMs run on
-// OpenBLAS's own thread pool (all cores); the bandwidth kernels on one std::thread per logical
-// core. The measurement occupies every core for its duration; do not run it beside a benchmark.
+// Timing, repetitions and the median come from Google Benchmark's library. FP32 GEMMs run on
+// OpenBLAS's own thread pool (all cores), BF16 GEMMs on oneDNN's OpenMP threads (all cores);
+// the bandwidth kernels on one std::thread per logical core. The measurement occupies every core
+// for its duration; do not run it beside a benchmark.
 
 #include <string>
 #include <vector>

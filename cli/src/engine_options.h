@@ -1,0 +1,16 @@
+#pragma once
+// Command-line options that build a reference engine, shared by every command that runs one
+// (`infermeter engine ...` now, `infermeter run` next).
+
+#include <CLI/CLI.hpp>
+
+#include "infermeter/engines/reference_engine.h"
+
+namespace infermeter::cli {
+
+// Adds --model, --seed, --weights, --kv-format, --indexer-key-format, --kv-cache-bytes,
+// --block-tokens, --no-prefix-caching, --max-running, --max-step-tokens, --threads to `command`,
+// writing into `options` (which must outlive parsing).
+void AddReferenceEngineOptions(CLI::App& command, engines::ReferenceEngineOptions& options);
+
+}  // namespace infermeter::cli

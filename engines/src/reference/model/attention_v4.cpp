@@ -1,0 +1,128 @@
+// DeepSeek-V4 attention (swa, csa and hca layers). One 512-wide vector per token serves as key
+// and value (shared-KV MQA). Every query reads the raw entries of the last sliding_window
+// positions; csa layers add the compressed entries their indexer picks, hca layers every
+// compressed entry whose block has ended. A learned per-head sink joins the softmax
+// denominator. The output is de-rotated, then projected by the grouped wo_a and by wo_b.
+#include <cmath>
+
+#include "kernels/ops.h"
+#include "model/compressor.h"
+#include "model/indexer.h"
+#include "model/layers.h"
+
+namespace infermeter::engines::reference {
+
+using models::AttentionKind;
+
+void V4Attention(LayerContext& c, const float* x, float* out) {
+  const auto& a = c.arch;
+  const auto& v = a.v4;
+  const LayerWeights& w = c.w;
+  const AttentionKind kind = w.spec.attention;
+  const std::int64_t m = c.step.rows();
+  const std::int64_t d = a.hidden_size;
+  const std::int64_t heads = a.num_heads;
+  const std::int64_t dim = v.head_dim;
+  const std::int64_t rope_dims = v.rope_head_dim;
+  const std::int64_t q_width = heads * dim;
+  const double theta =
+      kind == AttentionKind::kSwa ? c.traits.rope_theta : c.traits.compress_rope_theta;
+  Workspace::Scope scope(c.ws);
+
+  float* qr = c.ws.Take(static_cast<std::size_t>(m * v.q_lora_rank));
+  float* q = c.ws.Take(static_cast<std::size_t>(m * q_width));
+  float* kv = c.ws.Take(static_cast<std::size_t>(m * dim));
+  Linear(x, m, d, *w.wq_a, qr, v.q_lora_rank, OpClass::kDenseGemm, c.flops);
+#pragma omp parallel for schedule(static) if (m > 16)
+  for (std::int64_t r = 0; r < m; ++r) {
+    RmsNorm(qr + r * v.q_lora_rank, w.q_norm, v.q_lora_rank, c.traits.norm_eps,
+            qr + r * v.q_lora_rank);
+  }
+  Linear(qr, m, v.q_lora_rank, *w.wq_b, q, q_width, OpClass::kDenseGemm, c.flops);
+  Linear(x, m, d, *w.wkv, kv, dim, OpClass::kDenseGemm, c.flops);
+
+  const RopeTable& rope = c.rope.Get(rope_dims, theta);
+  const EntryCodec& codec = *c.entry_codec;
+#pragma omp parallel for schedule(static) if (m > 16)
+  for (std::int64_t r = 0; r < m; ++r) {
+    for (std::int64_t h = 0; h < heads; ++h) {
+      float* qh = q + r * q_width + h * dim;
+      RmsNorm(qh, nullptr, dim, c.traits.norm_eps, qh);  // per-head RMSNorm without weight
+      rope.Rotate(qh + dim - rope_dims, r, RopeStyle::kInterleaved);
+    }
+    float* kr = kv + r * dim;
+    RmsNorm(kr, w.kv_norm, dim, c.traits.norm_eps, kr);
+    rope.Rotate(kr + dim - rope_dims, r, RopeStyle::kInterleaved);
+    codec.Encode(kr, c.cache.WindowEntry(c.step.kv(r), c.layer,
+                                         c.step.row_position[static_cast<std::size_t>(r)]));
+  }
+
+  KeySelection selection;
+  if (kind != AttentionKind::kSwa) RunCompressor(c, w.compressor, x, CompressorRole::kMainKv);
+  if (kind == AttentionKind::kCsa) selection = CsaIndexer(c, x, qr);
+
+  // Keys of the row at position p (t = p + 1 visible): the window [t - min(t, W), t), then the
+  // compressed entries (csa: the selected ones; hca: all floor(t / ratio)).
+  auto* window_first = c.ws.TakeAs<std::int64_t>(static_cast<std::size_t>(m));
+  auto* window_count = c.ws.TakeAs<std::int64_t>(static_cast<std::size_t>(m));
+  auto* queries = c.ws.TakeAs<AttentionQuery>(static_cast<std::size_t>(m));
+  float* o = c.ws.Take(static_cast<std::size_t>(m * q_width));
+  for (std::int64_t r = 0; r < m; ++r) {
+    const std::int64_t t = c.step.row_position[static_cast<std::size_t>(r)] + 1;
+    window_count[r] = std::min(t, v.sliding_window_tokens);
+    window_first[r] = t - window_count[r];
+    std::int64_t compressed = 0;
+    if (kind == AttentionKind::kCsa) compressed = selection.counts[r];
+    if (kind == AttentionKind::kHca) compressed = t / v.hca_ratio_tokens;
+    queries[r] = {q + r * q_width, o + r * q_width, window_count[r] + compressed};
+  }
+  HeadLayout hl;
+  hl.groups = 1;
+  hl.heads_per_group = heads;
+  hl.q_dim = dim;
+  hl.v_dim = dim;
+  hl.row_floats = dim;
+  hl.scale = 1.0f / std::sqrt(static_cast<float>(dim));
+  KvCache& cache = c.cache;
+  const Step& step = c.step;
+  const std::size_t layer = c.layer;
+  const auto fetch = [&](std::int64_t r, std::int64_t first, std::int64_t n, float* tile) {
+    const SequenceKv& seq = step.kv(r);
+    const std::int32_t* list = selection.lists != nullptr ? selection.lists[r] : nullptr;
+    for (std::int64_t j = 0; j < n; ++j) {
+      const std::int64_t k = first + j;
+      const std::uint8_t* entry;
+      if (k < window_count[r]) {
+        entry = cache.WindowEntry(seq, layer, window_first[r] + k);
+      } else {
+        const std::int64_t i = k - window_count[r];
+        entry = cache.CompressedEntry(seq, layer, list != nullptr ? list[i] : i);
+      }
+      codec.Decode(entry, tile + j * dim);
+    }
+    return static_cast<const float*>(tile);
+  };
+  AddFlops(c.flops, OpClass::kAttention,
+           RunAttention(hl, dim, dim,
+                        std::span<const AttentionQuery>(queries, static_cast<std::size_t>(m)),
+                        w.sink, fetch, c.attention));
+
+  // Values carry their keys' rotation; rotating the output back leaves relative positions.
+#pragma omp parallel for schedule(static) if (m > 16)
+  for (std::int64_t r = 0; r < m; ++r) {
+    for (std::int64_t h = 0; h < heads; ++h) {
+      rope.Rotate(o + r * q_width + h * dim + dim - rope_dims, r, RopeStyle::kInterleaved,
+                  /*inverse=*/true);
+    }
+  }
+  const std::int64_t groups = v.o_groups;
+  const std::int64_t group_width = q_width / groups;
+  float* grouped = c.ws.Take(static_cast<std::size_t>(m * groups * v.o_lora_rank));
+  for (std::int64_t g = 0; g < groups; ++g) {
+    Linear(o + g * group_width, m, q_width, *w.wo_a[static_cast<std::size_t>(g)],
+           grouped + g * v.o_lora_rank, groups * v.o_lora_rank, OpClass::kDenseGemm, c.flops);
+  }
+  Linear(grouped, m, groups * v.o_lora_rank, *w.wo_b, out, d, OpClass::kDenseGemm, c.flops);
+}
+
+}  // namespace infermeter::engines::reference

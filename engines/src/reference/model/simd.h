@@ -1,0 +1,36 @@
+#pragma once
+// The model's own inner loops: attention tiles, indexer scores, and a matmul that keeps its
+// activations in fp32. Each has an AVX-512 version (chosen at run time, like the kernels'
+// GEMV) and a portable one; the build targets baseline x86-64, so the portable loops alone
+// would run 4 floats wide.
+
+#include <cstdint>
+
+#include "kernels/bf16.h"
+
+namespace infermeter::engines::reference {
+
+// scores[h * score_stride + j] = scale * dot(q + h * q_stride, keys + j * key_stride, dim)
+// for h < heads, j < n.
+void TileScores(const float* q, std::int64_t q_stride, std::int64_t heads, const float* keys,
+                std::int64_t key_stride, std::int64_t n, std::int64_t dim, float scale,
+                float* scores, std::int64_t score_stride);
+
+// acc[h * acc_stride + i] += sum_j p[h * p_stride + j] * values[j * value_stride + i]
+// for h < heads, i < dim.
+void TileAccumulate(const float* p, std::int64_t p_stride, std::int64_t heads,
+                    const float* values, std::int64_t value_stride, std::int64_t n,
+                    std::int64_t dim, float* acc, std::int64_t acc_stride);
+
+// out[j] = sum_h w[h] * max(0, dot(q + h * dim, keys + j * dim, dim)) for j < n: the
+// lightning indexer's score of n keys for one query.
+void IndexerTile(const float* q, std::int64_t heads, std::int64_t dim, const float* w,
+                 const float* keys, std::int64_t n, float* out);
+
+// y[M, N] = x[M, K] * W^T with W an N x K row-major BF16 matrix, x kept in fp32 (MatMul rounds
+// it to BF16). Used where two equivalent computations must agree closely: MLA's absorbed and
+// expanded forms. Runs on the calling thread's OpenMP team.
+void MatMulF32(const float* x, std::int64_t m, std::int64_t ldx, const Bf16* w, std::int64_t n,
+               std::int64_t k, float* y, std::int64_t ldy);
+
+}  // namespace infermeter::engines::reference
