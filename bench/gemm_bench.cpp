@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -61,7 +62,8 @@ ref::Bf16Matrix RandomMatrix(std::int64_t n, std::int64_t k, std::uint32_t seed)
   return ref::Bf16Matrix(n, k, std::move(bf16));
 }
 
-void BmMatMul(benchmark::State& state, Shape shape, std::int64_t m, bool cold) {
+void BmMatMul(benchmark::State& state, Shape shape, std::int64_t m, bool cold,
+              ref::MatMulPath path) {
   const std::int64_t copies =
       cold ? std::max<std::int64_t>(2, kColdBytes / (shape.n * shape.k * 2)) : 1;
   std::vector<ref::Bf16Matrix> weights;
@@ -72,7 +74,7 @@ void BmMatMul(benchmark::State& state, Shape shape, std::int64_t m, bool cold) {
   std::vector<float> y(static_cast<std::size_t>(m * shape.n));
   std::size_t next = 0;
   for (auto _ : state) {
-    ref::MatMul(x.data(), m, weights[next], y.data());
+    ref::MatMulVia(path, x.data(), m, shape.k, weights[next], y.data(), shape.n, false);
     next = (next + 1) % weights.size();
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
@@ -80,13 +82,14 @@ void BmMatMul(benchmark::State& state, Shape shape, std::int64_t m, bool cold) {
   const double flops = 2.0 * static_cast<double>(m * shape.n * shape.k);
   state.counters["flop_per_s"] =
       benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
-  if (m <= ref::MatMulGemvMaxRows()) {
+  const bool gemv = path == ref::MatMulPath::kGemv ||
+                    (path == ref::MatMulPath::kAuto && m <= ref::MatMulGemvMaxRows());
+  if (gemv || cold) {
     state.counters["weight_bytes_per_s"] = benchmark::Counter(
         static_cast<double>(shape.n * shape.k * 2), benchmark::Counter::kIsIterationInvariantRate);
   }
-  state.SetLabel(m <= ref::MatMulGemvMaxRows()
-                     ? fmt::format("gemv {}", ref::ToString(ref::ActiveKernelIsa()))
-                     : ref::MatMulOneDnnImpl(weights.front()));
+  state.SetLabel(gemv ? fmt::format("gemv {}", ref::ToString(ref::ActiveKernelIsa()))
+                      : ref::MatMulOneDnnImpl(weights.front()));
 }
 
 void RegisterAll() {
@@ -98,14 +101,28 @@ void RegisterAll() {
         if (cold && m > 4) continue;
         const std::string name = fmt::format("MatMul/{}/{}x{}/M:{}/{}", shape.name, shape.k,
                                              shape.n, m, cold ? "cold" : "hot");
-        benchmark::RegisterBenchmark(name.c_str(), BmMatMul, shape, m, cold)
+        benchmark::RegisterBenchmark(name.c_str(), BmMatMul, shape, m, cold, ref::MatMulPath::kAuto)
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+  // Where the GEMV stops paying: both kernels at small M, weights from memory as in decode.
+  // MatMul's GEMV threshold (MatMulGemvMaxRows) is read off these.
+  for (const Shape& shape : {kShapes[0], kShapes[3], kShapes[5]}) {
+    for (std::int64_t m : {1, 2, 3, 4, 6, 8, 12, 16}) {
+      for (auto [path, path_name] : {std::pair{ref::MatMulPath::kGemv, "gemv"},
+                                     std::pair{ref::MatMulPath::kOneDnn, "onednn"}}) {
+        const std::string name = fmt::format("Crossover/{}/{}/{}x{}/M:{}/cold", path_name,
+                                             shape.name, shape.k, shape.n, m);
+        benchmark::RegisterBenchmark(name.c_str(), BmMatMul, shape, m, true, path)
             ->UseRealTime()
             ->Unit(benchmark::kMicrosecond);
       }
     }
   }
   benchmark::RegisterBenchmark("MatMul/square/2048x2048/M:2048/hot", BmMatMul,
-                               Shape{"square", 2048, 2048}, 2048, false)
+                               Shape{"square", 2048, 2048}, 2048, false, ref::MatMulPath::kAuto)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
 }

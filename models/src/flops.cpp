@@ -212,6 +212,10 @@ FlopsByClass LayerPrefillFlops(const Architecture& a, std::size_t layer_index, s
 FlopsByClass LmHeadFlops(const Architecture& a) {
   FlopsByClass f;
   f.dense_gemm_flops = 2.0 * static_cast<double>(a.hidden_size * a.vocab_size);
+  if (const std::int64_t head = detail::MhcHeadMatmulParams(a); head > 0) {
+    // hc_head folds the n streams into one first: its [n, n*d] matmul and the weighted sum.
+    f.other_flops = 2.0 * static_cast<double>(head + a.v4.hc_mult * a.hidden_size);
+  }
   return f;
 }
 

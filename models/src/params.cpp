@@ -43,6 +43,7 @@ ParamCounts CountParams(const Architecture& a) {
   p.embedding = a.vocab_size * a.hidden_size;
   p.lm_head = a.tie_word_embeddings ? 0 : a.vocab_size * a.hidden_size;
   p.norms = a.hidden_size;  // final norm
+  p.mhc = detail::MhcHeadMatmulParams(a) + detail::MhcHeadVectorParams(a);
   for (const auto& layer : a.layers) AddLayer(a, layer, p);
 
   if (a.mtp_layers > 0 && !a.layers.empty()) {

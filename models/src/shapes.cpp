@@ -93,6 +93,15 @@ std::int64_t MhcVectorParams(const Architecture& a) {
   return 2 * ((2 + n) * n + 3);  // hc_base and the three hc_scale values per sub-block
 }
 
+std::int64_t MhcHeadMatmulParams(const Architecture& a) {
+  if (MhcMatmulParams(a) == 0) return 0;
+  return a.v4.hc_mult * a.v4.hc_mult * a.hidden_size;
+}
+
+std::int64_t MhcHeadVectorParams(const Architecture& a) {
+  return MhcMatmulParams(a) == 0 ? 0 : a.v4.hc_mult + 1;
+}
+
 std::int64_t DenseFfnParams(const Architecture& a) {
   return 3 * a.hidden_size * a.dense_intermediate_size;
 }

@@ -28,6 +28,10 @@ std::int64_t CompressorVectorParams(const Architecture& arch, AttentionKind kind
 // V4 mHC mixing weights of one layer (two sub-blocks); 0 without mHC.
 std::int64_t MhcMatmulParams(const Architecture& arch);
 std::int64_t MhcVectorParams(const Architecture& arch);
+// V4's hc_head, which folds the mHC streams into one before the final norm: hc_head_fn
+// [n, n * hidden] (matmul), hc_head_base [n] and hc_head_scale [1]; 0 without mHC.
+std::int64_t MhcHeadMatmulParams(const Architecture& arch);
+std::int64_t MhcHeadVectorParams(const Architecture& arch);
 
 std::int64_t DenseFfnParams(const Architecture& arch);
 std::int64_t ExpertParams(const Architecture& arch);  // one expert, routed or shared

@@ -7,7 +7,6 @@ infermeter_add_test(engines_model_test
     engines/model/consistency_test.cpp
     engines/model/safetensors_test.cpp
     engines/model/gqa_reference_test.cpp
-    engines/model/scratch_test.cpp
   LINK infermeter::engines_model infermeter::engines_kv infermeter::engines_kernels
        infermeter::models fmt::fmt OpenMP::OpenMP_CXX
   LABELS unit

@@ -85,8 +85,9 @@ TEST(Params, HandDerivedBlocks) {
   const auto pro = CountParams(Get("deepseek-v4-pro"));
   // V4-Pro attention core 299,892,736 (notes: 299.9 M) + q norm 1536, kv norm 512, sinks 128.
   EXPECT_EQ(pro.attention, 61 * (299892736LL + 1536 + 512 + 128));
-  // mHC: 2 sub-blocks x [24, 4*7168] = 1,376,256 per layer (notes: 1.38 M), plus vectors.
-  EXPECT_EQ(pro.mhc, 61 * (1376256LL + 2 * (24 + 3)));
+  // mHC: 2 sub-blocks x [24, 4*7168] = 1,376,256 per layer (notes: 1.38 M), plus vectors,
+  // and once before the LM head hc_head [4, 4*7168] + 4 + 1.
+  EXPECT_EQ(pro.mhc, 61 * (1376256LL + 2 * (24 + 3)) + 4 * 4 * 7168 + 4 + 1);
 }
 
 TEST(Params, PresetsHaveTheDocumentedSizes) {

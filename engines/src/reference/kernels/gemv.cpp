@@ -16,9 +16,6 @@
 namespace infermeter::engines::reference {
 namespace {
 
-// Weights one OpenMP task streams: long enough for the prefetchers to get going and for the
-// scheduling to cost nothing, short enough that two cores share even a 256 KB expert matrix.
-constexpr std::int64_t kChunkBytes = 32 * 1024;
 // Below this many weights the OpenMP fork/join costs more than a second core saves.
 constexpr std::int64_t kParallelMinWeights = 64 * 1024;
 
@@ -165,9 +162,9 @@ void Rows(KernelIsa isa, const Bf16* xb, const float* xf, const Bf16* w, std::in
   }
 }
 
-// One pass of kX x rows over all N weight rows. The team takes chunks of about
-// kChunkBytes of weights dynamically rather than one fixed half each: a core that loses time
-// to another process then does less, instead of making the whole call wait for it.
+// One pass of kX x rows over all N weight rows. Each thread of the team takes one contiguous
+// range of rows, so that it streams one long run of memory: dynamic chunks of 32-256 KB cost
+// 10-25% of the bandwidth on a 2-core Zen 4, the prefetchers restarting at every chunk.
 template <int kX>
 void Pass(KernelIsa isa, const Bf16* xb, const float* xf, const Bf16* w, std::int64_t n,
           std::int64_t k, float* y, std::int64_t ldy, bool accumulate) {
@@ -175,13 +172,13 @@ void Pass(KernelIsa isa, const Bf16* xb, const float* xf, const Bf16* w, std::in
     Rows<kX>(isa, xb, xf, w, k, 0, n, y, ldy, accumulate);
     return;
   }
-  const std::int64_t chunk_rows =
-      std::max<std::int64_t>(1, kChunkBytes / (k * static_cast<std::int64_t>(sizeof(Bf16))));
-  const std::int64_t chunks = (n + chunk_rows - 1) / chunk_rows;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (std::int64_t c = 0; c < chunks; ++c) {
-    const std::int64_t first = c * chunk_rows;
-    Rows<kX>(isa, xb, xf, w, k, first, std::min(chunk_rows, n - first), y, ldy, accumulate);
+#pragma omp parallel
+  {
+    const std::int64_t threads = omp_get_num_threads();
+    const std::int64_t thread = omp_get_thread_num();
+    const std::int64_t first = n * thread / threads;
+    const std::int64_t last = n * (thread + 1) / threads;
+    if (first < last) Rows<kX>(isa, xb, xf, w, k, first, last - first, y, ldy, accumulate);
   }
 }
 

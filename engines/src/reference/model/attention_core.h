@@ -1,11 +1,11 @@
 #pragma once
 // The attention kernel every attention kind shares: for each query, softmax(q.k * scale) over
 // its list of keys (plus an optional per-head sink logit in the denominator), times the values.
-// Keys are fetched a tile at a time by the caller's Fetch (decoded from the cache, or pointed
-// at directly) and folded into an online softmax (running max, running sum, weighted values),
-// so no query ever needs its whole key list in memory. Queries with many keys and too few
-// queries to keep every thread busy (decode) are split into key ranges that run in parallel
-// and are merged at the end, as FlashDecoding does.
+// Keys are fetched a tile at a time by the caller's Fetch (decoded from the cache, or pointers
+// to rows decoded once for every query of a slice) and folded into an online softmax (running max,
+// running sum, weighted values), so no query ever needs its whole key list in memory. Queries with
+// many keys and too few queries to keep every thread busy (decode) are split into key ranges that
+// run in parallel and are merged at the end, as FlashDecoding does.
 //
 // A fetched key row holds `groups` key vectors and `groups` value vectors at fixed offsets;
 // each group is shared by heads_per_group query heads (GQA: a kv head; MLA absorbed and V4:
@@ -20,6 +20,7 @@
 #include <span>
 #include <vector>
 
+#include "model/simd.h"
 #include "model/workspace.h"
 
 namespace infermeter::engines::reference {
@@ -65,14 +66,8 @@ struct AttentionScratch {
 namespace attention_detail {
 
 constexpr std::int64_t kTileKeys = 32;
-constexpr std::int64_t kMinSplitKeys = 512;  // no split leaves a thread fewer keys than this
-
-inline float DotF(const float* a, const float* b, std::int64_t n) {
-  float s = 0;
-#pragma omp simd reduction(+ : s)
-  for (std::int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
+constexpr std::int64_t kChunkKeys = 256;         // keys per parallel part of one query
+constexpr std::int64_t kMaxWavePartials = 4096;  // partial states held at once
 
 // Running state of one (query, key range): per head max m, sum l and v_dim accumulators.
 struct State {
@@ -93,21 +88,18 @@ void AttendRange(const HeadLayout& hl, const float* q, std::int64_t q_stride, st
   std::fill(st.acc, st.acc + heads * hl.v_dim, 0.0f);
   for (std::int64_t k0 = begin; k0 < end; k0 += kTileKeys) {
     const std::int64_t n = std::min(kTileKeys, end - k0);
-    const float* rows = fetch(query, k0, n, tile);
+    const float* rows[kTileKeys];
+    fetch(query, k0, n, tile, rows);
     for (std::int64_t g = 0; g < hl.groups; ++g) {
       const std::int64_t key_at = hl.key_offset + g * hl.key_group_stride;
       const std::int64_t value_at = hl.value_offset + g * hl.value_group_stride;
+      const std::int64_t h0 = g * hl.heads_per_group;
       // Scores of this group's heads against the tile.
-      for (std::int64_t j = 0; j < n; ++j) {
-        const float* key = rows + j * hl.row_floats + key_at;
-        for (std::int64_t hh = 0; hh < hl.heads_per_group; ++hh) {
-          const std::int64_t h = g * hl.heads_per_group + hh;
-          scores[hh * kTileKeys + j] = DotF(q + h * q_stride, key, hl.q_dim) * hl.scale;
-        }
-      }
+      TileScores(q + h0 * q_stride, q_stride, hl.heads_per_group, rows, key_at, n, hl.q_dim,
+                 hl.scale, scores, kTileKeys);
       // Online softmax: rescale what was accumulated to the new running max, add the tile.
       for (std::int64_t hh = 0; hh < hl.heads_per_group; ++hh) {
-        const std::int64_t h = g * hl.heads_per_group + hh;
+        const std::int64_t h = h0 + hh;
         float* s = scores + hh * kTileKeys;
         float tile_max = s[0];
         for (std::int64_t j = 1; j < n; ++j) tile_max = std::max(tile_max, s[j]);
@@ -125,16 +117,8 @@ void AttendRange(const HeadLayout& hl, const float* q, std::int64_t q_stride, st
           for (std::int64_t i = 0; i < hl.v_dim; ++i) acc[i] *= correction;
         }
       }
-      for (std::int64_t j = 0; j < n; ++j) {
-        const float* value = rows + j * hl.row_floats + value_at;
-        for (std::int64_t hh = 0; hh < hl.heads_per_group; ++hh) {
-          const std::int64_t h = g * hl.heads_per_group + hh;
-          const float p = scores[hh * kTileKeys + j];
-          float* acc = st.acc + h * hl.v_dim;
-#pragma omp simd
-          for (std::int64_t i = 0; i < hl.v_dim; ++i) acc[i] += p * value[i];
-        }
-      }
+      TileAccumulate(scores, kTileKeys, hl.heads_per_group, rows, value_at, n, hl.v_dim,
+                     st.acc + h0 * hl.v_dim, hl.v_dim);
     }
   }
 }
@@ -155,9 +139,16 @@ inline void Finish(const HeadLayout& hl, const float* m, const float* l, const f
 }  // namespace attention_detail
 
 // Runs every query; returns the FLOPs executed (FlopsPerKey() per (query, key) pair).
-// fetch(query_index, first_key, count, tile) returns count key rows of row_floats floats
-// (written to `tile`, room for kTileKeys rows, or pointing elsewhere); it is called from many
-// threads at once. `sinks` holds one logit per head, or is null.
+// fetch(query_index, first_key, count, tile, rows) sets rows[0..count) to the key rows of
+// row_floats floats (decoded into `tile`, which has room for kTileKeys rows, or pointing at
+// rows decoded once for many queries); it is called from many threads at once. `sinks` holds one
+// logit per head, or is null.
+//
+// A query's keys are cut into fixed chunks of kChunkKeys (the cut depends on nothing but the
+// query's own key count), each chunk's partial state is computed on some thread and the parts
+// are merged in order. The result is therefore the same bits whatever the thread count and
+// whichever other queries share the step, while decode queries with long lists still use
+// every thread. Queries run in waves so the partial states stay bounded for long prefills.
 template <class Fetch>
 double RunAttention(const HeadLayout& hl, std::int64_t q_stride, std::int64_t out_stride,
                     std::span<const AttentionQuery> queries, const float* sinks, Fetch&& fetch,
@@ -165,88 +156,83 @@ double RunAttention(const HeadLayout& hl, std::int64_t q_stride, std::int64_t ou
   namespace ad = attention_detail;
   const std::int64_t heads = hl.heads();
   const std::int64_t state_floats = heads * (2 + hl.v_dim);
-  const int threads = omp_get_max_threads();
-
-  // Split the key lists when there are fewer queries than threads can share.
-  double total_keys = 0;
-  for (const auto& q : queries) total_keys += static_cast<double>(q.keys);
-  const double target_items = 4.0 * threads;
-  const auto chunk = std::max<std::int64_t>(
-      ad::kMinSplitKeys, static_cast<std::int64_t>(std::ceil(total_keys / target_items)));
-  scratch.items.clear();
-  scratch.first_partial.assign(queries.size(), -1);
-  std::int64_t partials = 0;
-  for (std::size_t qi = 0; qi < queries.size(); ++qi) {
-    const std::int64_t keys = queries[qi].keys;
-    const std::int64_t splits = keys > chunk ? (keys + chunk - 1) / chunk : 1;
-    if (splits == 1) {
-      scratch.items.push_back({static_cast<std::int64_t>(qi), 0, keys, -1});
-      continue;
-    }
-    scratch.first_partial[qi] = partials;
-    const std::int64_t per = (keys + splits - 1) / splits;
-    for (std::int64_t b = 0; b < keys; b += per) {
-      scratch.items.push_back(
-          {static_cast<std::int64_t>(qi), b, std::min(keys, b + per), partials++});
-    }
-  }
-  if (scratch.partials.size() < static_cast<std::size_t>(partials * state_floats)) {
-    scratch.partials.resize(static_cast<std::size_t>(partials * state_floats));
-  }
   const std::int64_t tile_floats = ad::kTileKeys * hl.row_floats;
   const std::int64_t score_floats = ad::kTileKeys * hl.heads_per_group;
   scratch.thread.Reserve(static_cast<std::size_t>(tile_floats + score_floats + state_floats));
-
-  const auto n_items = static_cast<std::int64_t>(scratch.items.size());
-#pragma omp parallel for schedule(dynamic, 1)
-  for (std::int64_t it = 0; it < n_items; ++it) {
-    const auto& item = scratch.items[static_cast<std::size_t>(it)];
-    const AttentionQuery& q = queries[static_cast<std::size_t>(item.query)];
-    float* buf = scratch.thread.Get(omp_get_thread_num());
-    float* tile = buf;
-    float* scores = tile + tile_floats;
-    float* state = item.partial >= 0 ? scratch.partials.data() + item.partial * state_floats
-                                     : scores + score_floats;
-    ad::State st{state, state + heads, state + 2 * heads};
-    ad::AttendRange(hl, q.q, q_stride, item.query, item.begin, item.end, fetch, tile, scores, st);
-    if (item.partial < 0) ad::Finish(hl, st.m, st.l, st.acc, sinks, q.out, out_stride);
-  }
-
-  // Merge split queries: rescale each part to the common max.
   const auto n_queries = static_cast<std::int64_t>(queries.size());
-  if (partials > 0) {
-    scratch.thread.Reserve(static_cast<std::size_t>(state_floats));
-#pragma omp parallel for schedule(dynamic, 1)
-    for (std::int64_t qi = 0; qi < n_queries; ++qi) {
-      const std::int64_t first = scratch.first_partial[static_cast<std::size_t>(qi)];
-      if (first < 0) continue;
-      const AttentionQuery& q = queries[static_cast<std::size_t>(qi)];
-      const std::int64_t chunks = (q.keys + chunk - 1) / chunk;
-      const std::int64_t per = (q.keys + chunks - 1) / chunks;
-      const std::int64_t parts = (q.keys + per - 1) / per;
-      float* merged = scratch.thread.Get(omp_get_thread_num());
-      float* m = merged;
-      float* l = m + heads;
-      float* acc = l + heads;
-      for (std::int64_t h = 0; h < heads; ++h) {
-        m[h] = -std::numeric_limits<float>::infinity();
-        for (std::int64_t p = 0; p < parts; ++p) {
-          m[h] = std::max(
-              m[h], scratch.partials[static_cast<std::size_t>((first + p) * state_floats + h)]);
-        }
-        l[h] = 0;
-        float* a = acc + h * hl.v_dim;
-        std::fill(a, a + hl.v_dim, 0.0f);
-        for (std::int64_t p = 0; p < parts; ++p) {
-          const float* part = scratch.partials.data() + (first + p) * state_floats;
-          const float w = std::exp(part[h] - m[h]);
-          l[h] += part[heads + h] * w;
-          const float* pa = part + 2 * heads + h * hl.v_dim;
-          for (std::int64_t i = 0; i < hl.v_dim; ++i) a[i] += pa[i] * w;
-        }
+
+  for (std::int64_t wave_begin = 0; wave_begin < n_queries;) {
+    // Items of this wave: one per chunk; multi-chunk queries get partial-state slots.
+    scratch.items.clear();
+    scratch.first_partial.clear();
+    std::int64_t partials = 0;
+    std::int64_t wave_end = wave_begin;
+    for (; wave_end < n_queries && partials < ad::kMaxWavePartials; ++wave_end) {
+      const std::int64_t keys = queries[static_cast<std::size_t>(wave_end)].keys;
+      const std::int64_t chunks =
+          std::max<std::int64_t>(1, (keys + ad::kChunkKeys - 1) / ad::kChunkKeys);
+      if (chunks == 1) {
+        scratch.first_partial.push_back(-1);
+        scratch.items.push_back({wave_end, 0, keys, -1});
+        continue;
       }
-      ad::Finish(hl, m, l, acc, sinks, q.out, out_stride);
+      scratch.first_partial.push_back(partials);
+      for (std::int64_t b = 0; b < keys; b += ad::kChunkKeys) {
+        scratch.items.push_back({wave_end, b, std::min(keys, b + ad::kChunkKeys), partials++});
+      }
     }
+    if (scratch.partials.size() < static_cast<std::size_t>(partials * state_floats)) {
+      scratch.partials.resize(static_cast<std::size_t>(partials * state_floats));
+    }
+
+    const auto n_items = static_cast<std::int64_t>(scratch.items.size());
+#pragma omp parallel for schedule(dynamic, 1)
+    for (std::int64_t it = 0; it < n_items; ++it) {
+      const auto& item = scratch.items[static_cast<std::size_t>(it)];
+      const AttentionQuery& q = queries[static_cast<std::size_t>(item.query)];
+      float* buf = scratch.thread.Get(omp_get_thread_num());
+      float* tile = buf;
+      float* scores = tile + tile_floats;
+      float* state = item.partial >= 0 ? scratch.partials.data() + item.partial * state_floats
+                                       : scores + score_floats;
+      ad::State st{state, state + heads, state + 2 * heads};
+      ad::AttendRange(hl, q.q, q_stride, item.query, item.begin, item.end, fetch, tile, scores, st);
+      if (item.partial < 0) ad::Finish(hl, st.m, st.l, st.acc, sinks, q.out, out_stride);
+    }
+
+    // Merge each multi-chunk query's parts in chunk order, rescaled to their common max.
+    if (partials > 0) {
+#pragma omp parallel for schedule(dynamic, 1)
+      for (std::int64_t qi = wave_begin; qi < wave_end; ++qi) {
+        const std::int64_t first = scratch.first_partial[static_cast<std::size_t>(qi - wave_begin)];
+        if (first < 0) continue;
+        const AttentionQuery& q = queries[static_cast<std::size_t>(qi)];
+        const std::int64_t parts = (q.keys + ad::kChunkKeys - 1) / ad::kChunkKeys;
+        float* merged = scratch.thread.Get(omp_get_thread_num());
+        float* m = merged;
+        float* l = m + heads;
+        float* acc = l + heads;
+        for (std::int64_t h = 0; h < heads; ++h) {
+          m[h] = -std::numeric_limits<float>::infinity();
+          for (std::int64_t p = 0; p < parts; ++p) {
+            m[h] = std::max(
+                m[h], scratch.partials[static_cast<std::size_t>((first + p) * state_floats + h)]);
+          }
+          l[h] = 0;
+          float* a = acc + h * hl.v_dim;
+          std::fill(a, a + hl.v_dim, 0.0f);
+          for (std::int64_t p = 0; p < parts; ++p) {
+            const float* part = scratch.partials.data() + (first + p) * state_floats;
+            const float w = std::exp(part[h] - m[h]);
+            l[h] += part[heads + h] * w;
+            const float* pa = part + 2 * heads + h * hl.v_dim;
+            for (std::int64_t i = 0; i < hl.v_dim; ++i) a[i] += pa[i] * w;
+          }
+        }
+        ad::Finish(hl, m, l, acc, sinks, q.out, out_stride);
+      }
+    }
+    wave_begin = wave_end;
   }
   double flops = 0;
   for (const auto& q : queries) flops += static_cast<double>(q.keys) * hl.FlopsPerKey();

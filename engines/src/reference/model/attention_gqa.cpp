@@ -4,6 +4,7 @@
 
 #include "kernels/ops.h"
 #include "model/layers.h"
+#include "model/shared_keys.h"
 
 namespace infermeter::engines::reference {
 
@@ -74,12 +75,35 @@ void GqaAttention(LayerContext& c, const float* x, float* out) {
   KvCache& cache = c.cache;
   const Step& step = c.step;
   const std::size_t layer = c.layer;
-  const auto fetch = [&](std::int64_t query, std::int64_t first, std::int64_t n, float* tile) {
+  // Slices with many queries decode their keys [0, end) once.
+  const auto n_slices = static_cast<std::int64_t>(step.slices.size());
+  auto* shared = c.ws.TakeAs<const float*>(static_cast<std::size_t>(n_slices));
+  for (std::int64_t s = 0; s < n_slices; ++s) {
+    const ForwardSlice& sl = step.slices[static_cast<std::size_t>(s)];
+    const std::int64_t end = sl.start + sl.count;
+    shared[s] = nullptr;
+    if (!ShareKeys(sl.count, end * kv_width)) continue;
+    float* rows = c.ws.Take(static_cast<std::size_t>(end * kv_width));
+    DecodeRows(
+        0, end, kv_width,
+        [&](std::int64_t p) {
+          return static_cast<const std::uint8_t*>(cache.TokenEntry(*sl.kv, layer, p));
+        },
+        [&](const std::uint8_t* in, float* out) { codec.Decode(in, out); }, rows);
+    shared[s] = rows;
+  }
+  const auto fetch = [&](std::int64_t query, std::int64_t first, std::int64_t n, float* tile,
+                         const float** rows) {
+    const float* decoded = shared[step.row_slice[static_cast<std::size_t>(query)]];
     const SequenceKv& seq = step.kv(query);
     for (std::int64_t j = 0; j < n; ++j) {
-      codec.Decode(cache.TokenEntry(seq, layer, first + j), tile + j * kv_width);
+      if (decoded != nullptr) {
+        rows[j] = decoded + (first + j) * kv_width;
+      } else {
+        codec.Decode(cache.TokenEntry(seq, layer, first + j), tile + j * kv_width);
+        rows[j] = tile + j * kv_width;
+      }
     }
-    return static_cast<const float*>(tile);
   };
   AddFlops(c.flops, OpClass::kAttention,
            RunAttention(hl, dh, dh,

@@ -13,6 +13,7 @@
 #include "kernels/ops.h"
 #include "model/indexer.h"
 #include "model/layers.h"
+#include "model/shared_keys.h"
 
 namespace infermeter::engines::reference {
 namespace {
@@ -45,8 +46,8 @@ void Absorbed(LayerContext& c, const MlaShape& s, const float* q, const std::int
     std::copy(q + rows[i] * q_width, q + (rows[i] + 1) * q_width, q_rows + i * q_width);
   }
   for (std::int64_t h = 0; h < s.heads; ++h) {
-    Linear(q_rows + h * s.qk, count, q_width, w.absorb_k[static_cast<std::size_t>(h)],
-           q_abs + h * s.entry, s.heads * s.entry, OpClass::kDenseGemm, c.flops);
+    LinearF32(q_rows + h * s.qk, count, q_width, w.absorb_k[static_cast<std::size_t>(h)],
+              q_abs + h * s.entry, s.heads * s.entry, OpClass::kDenseGemm, c.flops);
   }
 #pragma omp parallel for schedule(static) if (count > 16)
   for (std::int64_t i = 0; i < count; ++i) {
@@ -75,24 +76,49 @@ void Absorbed(LayerContext& c, const MlaShape& s, const float* q, const std::int
   const Step& step = c.step;
   const std::size_t layer = c.layer;
   const EntryCodec& codec = *c.entry_codec;
-  const auto fetch = [&](std::int64_t query, std::int64_t first, std::int64_t n, float* tile) {
+  // Slices with many queries decode their positions [0, end) once (DSA's selections are
+  // subsets of them).
+  const auto n_slices = static_cast<std::int64_t>(step.slices.size());
+  auto* shared = c.ws.TakeAs<const float*>(static_cast<std::size_t>(n_slices));
+  std::fill(shared, shared + n_slices, nullptr);
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::int32_t sl_index = step.row_slice[static_cast<std::size_t>(rows[i])];
+    const ForwardSlice& sl = step.slices[static_cast<std::size_t>(sl_index)];
+    const std::int64_t end = sl.start + sl.count;
+    if (shared[sl_index] != nullptr || !ShareKeys(sl.count, end * s.entry)) continue;
+    float* decoded = c.ws.Take(static_cast<std::size_t>(end * s.entry));
+    DecodeRows(
+        0, end, s.entry,
+        [&](std::int64_t p) {
+          return static_cast<const std::uint8_t*>(cache.TokenEntry(*sl.kv, layer, p));
+        },
+        [&](const std::uint8_t* in, float* out) { codec.Decode(in, out); }, decoded);
+    shared[sl_index] = decoded;
+  }
+  const auto fetch = [&](std::int64_t query, std::int64_t first, std::int64_t n, float* tile,
+                         const float** key_rows) {
     const std::int64_t r = rows[query];
     const SequenceKv& seq = step.kv(r);
+    const float* decoded = shared[step.row_slice[static_cast<std::size_t>(r)]];
     const std::int32_t* list = selection.lists != nullptr ? selection.lists[r] : nullptr;
     for (std::int64_t j = 0; j < n; ++j) {
       const std::int64_t position = list != nullptr ? list[first + j] : first + j;
-      codec.Decode(cache.TokenEntry(seq, layer, position), tile + j * s.entry);
+      if (decoded != nullptr) {
+        key_rows[j] = decoded + position * s.entry;
+      } else {
+        codec.Decode(cache.TokenEntry(seq, layer, position), tile + j * s.entry);
+        key_rows[j] = tile + j * s.entry;
+      }
     }
-    return static_cast<const float*>(tile);
   };
   AddFlops(c.flops, OpClass::kAttention,
            RunAttention(hl, s.entry, s.latent,
                         std::span<const AttentionQuery>(queries, static_cast<std::size_t>(count)),
                         nullptr, fetch, c.attention));
   for (std::int64_t h = 0; h < s.heads; ++h) {
-    Linear(o_latent + h * s.latent, count, s.heads * s.latent,
-           w.absorb_v[static_cast<std::size_t>(h)], o_rows + h * s.v, s.heads * s.v,
-           OpClass::kDenseGemm, c.flops);
+    LinearF32(o_latent + h * s.latent, count, s.heads * s.latent,
+              w.absorb_v[static_cast<std::size_t>(h)], o_rows + h * s.v, s.heads * s.v,
+              OpClass::kDenseGemm, c.flops);
   }
 #pragma omp parallel for schedule(static) if (count > 16)
   for (std::int64_t i = 0; i < count; ++i) {
@@ -120,7 +146,7 @@ void Expanded(LayerContext& c, const MlaShape& s, const float* q, std::int64_t f
   for (std::int64_t j = 0; j < n; ++j) {
     codec.Decode(c.cache.TokenEntry(seq, c.layer, j), latents + j * s.entry);
   }
-  Linear(latents, n, s.entry, *w.wkv_b, kv, s.heads * kv_width, OpClass::kDenseGemm, c.flops);
+  LinearF32(latents, n, s.entry, *w.wkv_b, kv, s.heads * kv_width, OpClass::kDenseGemm, c.flops);
 #pragma omp parallel for schedule(static) if (n > 16)
   for (std::int64_t j = 0; j < n; ++j) {
     for (std::int64_t h = 0; h < s.heads; ++h) {
@@ -146,8 +172,9 @@ void Expanded(LayerContext& c, const MlaShape& s, const float* q, std::int64_t f
   hl.value_group_stride = s.qk + s.v;
   hl.row_floats = key_row;
   hl.scale = 1.0f / std::sqrt(static_cast<float>(s.qk));
-  const auto fetch = [&](std::int64_t, std::int64_t k0, std::int64_t, float*) {
-    return static_cast<const float*>(keys + k0 * key_row);
+  const auto fetch = [&](std::int64_t, std::int64_t k0, std::int64_t n, float*,
+                         const float** key_rows) {
+    for (std::int64_t j = 0; j < n; ++j) key_rows[j] = keys + (k0 + j) * key_row;
   };
   AddFlops(c.flops, OpClass::kAttention,
            RunAttention(hl, s.qk, s.v,

@@ -9,6 +9,7 @@
 #include "model/compressor.h"
 #include "model/indexer.h"
 #include "model/layers.h"
+#include "model/shared_keys.h"
 
 namespace infermeter::engines::reference {
 
@@ -86,21 +87,67 @@ void V4Attention(LayerContext& c, const float* x, float* out) {
   KvCache& cache = c.cache;
   const Step& step = c.step;
   const std::size_t layer = c.layer;
-  const auto fetch = [&](std::int64_t r, std::int64_t first, std::int64_t n, float* tile) {
+  // Slices with many queries decode once the window positions any of them sees and every
+  // compressed entry visible at the slice's end.
+  const std::int64_t ratio = kind == AttentionKind::kSwa ? 0 : w.compressor.ratio;
+  const auto n_slices = static_cast<std::int64_t>(step.slices.size());
+  auto* shared_window = c.ws.TakeAs<const float*>(static_cast<std::size_t>(n_slices));
+  auto* shared_first = c.ws.TakeAs<std::int64_t>(static_cast<std::size_t>(n_slices));
+  auto* shared_compressed = c.ws.TakeAs<const float*>(static_cast<std::size_t>(n_slices));
+  for (std::int64_t s = 0; s < n_slices; ++s) {
+    const ForwardSlice& sl = step.slices[static_cast<std::size_t>(s)];
+    const std::int64_t end = sl.start + sl.count;
+    const std::int64_t first = std::max<std::int64_t>(0, sl.start + 1 - v.sliding_window_tokens);
+    const std::int64_t compressed = ratio > 0 ? end / ratio : 0;
+    shared_window[s] = nullptr;
+    shared_compressed[s] = nullptr;
+    shared_first[s] = first;
+    if (!ShareKeys(sl.count, (end - first + compressed) * dim)) continue;
+    const auto decode = [&](const std::uint8_t* in, float* out) { codec.Decode(in, out); };
+    float* window = c.ws.Take(static_cast<std::size_t>((end - first) * dim));
+    DecodeRows(
+        first, end - first, dim,
+        [&](std::int64_t p) {
+          return static_cast<const std::uint8_t*>(cache.WindowEntry(*sl.kv, layer, p));
+        },
+        decode, window);
+    shared_window[s] = window;
+    if (compressed > 0) {
+      float* entries = c.ws.Take(static_cast<std::size_t>(compressed * dim));
+      DecodeRows(
+          0, compressed, dim,
+          [&](std::int64_t i) {
+            return static_cast<const std::uint8_t*>(cache.CompressedEntry(*sl.kv, layer, i));
+          },
+          decode, entries);
+      shared_compressed[s] = entries;
+    }
+  }
+  const auto fetch = [&](std::int64_t r, std::int64_t first, std::int64_t n, float* tile,
+                         const float** rows) {
     const SequenceKv& seq = step.kv(r);
+    const std::int32_t s = step.row_slice[static_cast<std::size_t>(r)];
     const std::int32_t* list = selection.lists != nullptr ? selection.lists[r] : nullptr;
     for (std::int64_t j = 0; j < n; ++j) {
       const std::int64_t k = first + j;
-      const std::uint8_t* entry;
       if (k < window_count[r]) {
-        entry = cache.WindowEntry(seq, layer, window_first[r] + k);
+        const std::int64_t position = window_first[r] + k;
+        if (shared_window[s] != nullptr) {
+          rows[j] = shared_window[s] + (position - shared_first[s]) * dim;
+          continue;
+        }
+        codec.Decode(cache.WindowEntry(seq, layer, position), tile + j * dim);
       } else {
         const std::int64_t i = k - window_count[r];
-        entry = cache.CompressedEntry(seq, layer, list != nullptr ? list[i] : i);
+        const std::int64_t index = list != nullptr ? list[i] : i;
+        if (shared_compressed[s] != nullptr) {
+          rows[j] = shared_compressed[s] + index * dim;
+          continue;
+        }
+        codec.Decode(cache.CompressedEntry(seq, layer, index), tile + j * dim);
       }
-      codec.Decode(entry, tile + j * dim);
+      rows[j] = tile + j * dim;
     }
-    return static_cast<const float*>(tile);
   };
   AddFlops(c.flops, OpClass::kAttention,
            RunAttention(hl, dim, dim,

@@ -26,10 +26,15 @@ inline void AddFlops(FlopsByOpClass& flops, OpClass op_class, double value) {
   flops[static_cast<std::size_t>(op_class)] += value;
 }
 
-// y = x * W^T through the kernels' MatMul, counting 2*M*N*K FLOPs against `op_class`.
-// (linear.cpp: works around kernel paths that are slow for some output layouts.)
+// y = x * W^T through the kernels' MatMul, counting 2*M*N*K FLOPs against `op_class`. `path`
+// kAuto lets MatMul choose by M (GEMV for a few rows, oneDNN above); callers that need the
+// same kernel for every row count of a step force one (see moe.cpp).
 void Linear(const float* x, std::int64_t m, std::int64_t ldx, const Bf16Matrix& w, float* y,
-            std::int64_t ldy, OpClass op_class, FlopsByOpClass& flops);
+            std::int64_t ldy, OpClass op_class, FlopsByOpClass& flops,
+            MatMulPath path = MatMulPath::kAuto);
+// The same with x kept in fp32 (MatMulF32), for MLA's absorption and expansion.
+void LinearF32(const float* x, std::int64_t m, std::int64_t ldx, const Bf16Matrix& w, float* y,
+               std::int64_t ldy, OpClass op_class, FlopsByOpClass& flops);
 inline void Linear(const float* x, std::int64_t m, const Bf16Matrix& w, float* y, OpClass op_class,
                    FlopsByOpClass& flops) {
   Linear(x, m, w.cols(), w, y, w.rows(), op_class, flops);

@@ -8,13 +8,15 @@
 
 #include "kernels/ops.h"
 #include "model/compressor.h"
+#include "model/shared_keys.h"
+#include "model/simd.h"
 
 namespace infermeter::engines::reference {
 namespace {
 
-constexpr std::int64_t kRowBlock = 8;     // query rows that share each decoded key tile
-constexpr std::int64_t kKeyChunk = 1024;  // keys per task
-constexpr std::int64_t kTile = 32;        // keys decoded at a time
+constexpr std::int64_t kRowBlock = 8;    // query rows that share each decoded key tile
+constexpr std::int64_t kKeyChunk = 256;  // keys per task (decode: 4 tasks per 1K keys)
+constexpr std::int64_t kTile = 32;       // keys decoded at a time
 
 struct Task {
   std::int64_t row_begin;
@@ -62,33 +64,45 @@ double Score(LayerContext& c, const float* q, const float* weights, const std::i
   const IndexerKeyCodec& codec = *c.key_codec;
   const std::size_t layer = c.layer;
   ThreadScratch& scratch = c.attention.thread;
+  // Slices with many rows decode their keys once; the others tile by tile in each task.
+  const auto n_slices = static_cast<std::int64_t>(step.slices.size());
+  auto* shared = c.ws.TakeAs<const float*>(static_cast<std::size_t>(n_slices));
+  for (std::int64_t s = 0; s < n_slices; ++s) {
+    const auto first = static_cast<std::size_t>(s);
+    const std::int64_t rows = step.first_row[first + 1] - step.first_row[first];
+    const std::int64_t most =
+        rows > 0 ? keys[step.first_row[first + 1] - 1] : 0;  // the last row sees the most
+    shared[s] = nullptr;
+    if (most == 0 || !ShareKeys(rows, most * dim)) continue;
+    float* decoded = c.ws.Take(static_cast<std::size_t>(most * dim));
+    const SequenceKv& seq = *step.slices[first].kv;
+    DecodeRows(
+        0, most, dim,
+        [&](std::int64_t i) {
+          return static_cast<const std::uint8_t*>(cache.IndexerKey(seq, layer, i));
+        },
+        [&](const std::uint8_t* in, float* out) { codec.Decode(in, out); }, decoded);
+    shared[s] = decoded;
+  }
 #pragma omp parallel for schedule(dynamic, 1)
   for (std::int64_t t = 0; t < n_tasks; ++t) {
     const Task task = tasks[t];
     const SequenceKv& seq = step.kv(task.row_begin);
-    float* tile = scratch.Get(omp_get_thread_num());
+    const float* decoded = shared[step.row_slice[static_cast<std::size_t>(task.row_begin)]];
+    float* buffer = scratch.Get(omp_get_thread_num());
     for (std::int64_t k0 = task.key_begin; k0 < task.key_end; k0 += kTile) {
       const std::int64_t n = std::min(kTile, task.key_end - k0);
-      for (std::int64_t j = 0; j < n; ++j) {
-        codec.Decode(cache.IndexerKey(seq, layer, k0 + j), tile + j * dim);
+      const float* tile = decoded != nullptr ? decoded + k0 * dim : buffer;
+      if (decoded == nullptr) {
+        for (std::int64_t j = 0; j < n; ++j) {
+          codec.Decode(cache.IndexerKey(seq, layer, k0 + j), buffer + j * dim);
+        }
       }
       for (std::int64_t r = task.row_begin; r < task.row_end; ++r) {
         const std::int64_t visible = std::min(n, keys[r] - k0);
         const float* qr = q + r * heads * dim;
         const float* wr = weights + r * heads;
-        float* out = scores + offset[r] + k0;
-        for (std::int64_t j = 0; j < visible; ++j) {
-          const float* key = tile + j * dim;
-          float sum = 0;
-          for (std::int64_t h = 0; h < heads; ++h) {
-            const float* qh = qr + h * dim;
-            float dot = 0;
-#pragma omp simd reduction(+ : dot)
-            for (std::int64_t i = 0; i < dim; ++i) dot += qh[i] * key[i];
-            sum += wr[h] * std::max(dot, 0.0f);
-          }
-          out[j] = sum;
-        }
+        IndexerTile(qr, heads, dim, wr, tile, visible, scores + offset[r] + k0);
       }
     }
   }

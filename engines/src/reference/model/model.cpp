@@ -2,8 +2,8 @@
 // norm and the LM head for the rows that want logits.
 #include "model/model.h"
 
+#include <algorithm>
 #include <memory>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -56,14 +56,14 @@ void Model::Impl::BuildStep(std::span<const ForwardSlice> slices) {
   step.row_slice.clear();
   step.row_position.clear();
   step.row_token.clear();
-  std::unordered_set<const SequenceKv*> seen;
+  seen_sequences.clear();
   for (std::size_t s = 0; s < slices.size(); ++s) {
     const ForwardSlice& sl = slices[s];
     const auto fail = [&](const std::string& problem) {
       throw Error(fmt::format("Model::Forward: slice {}: {}", s, problem));
     };
     if (sl.kv == nullptr) fail("no cache (kv is null)");
-    if (!seen.insert(sl.kv).second) fail("the same sequence appears twice in one step");
+    seen_sequences.push_back(sl.kv);
     if (sl.count < 1 || sl.start < 0) {
       fail(fmt::format("positions [{}, {}) are empty", sl.start, sl.start + sl.count));
     }
@@ -90,6 +90,10 @@ void Model::Impl::BuildStep(std::span<const ForwardSlice> slices) {
       step.row_token.push_back(t);
     }
     step.first_row.push_back(step.rows());
+  }
+  std::sort(seen_sequences.begin(), seen_sequences.end());
+  if (std::adjacent_find(seen_sequences.begin(), seen_sequences.end()) != seen_sequences.end()) {
+    throw Error("Model::Forward: the same sequence appears in two slices of one step");
   }
 }
 

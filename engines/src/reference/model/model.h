@@ -51,6 +51,10 @@ class Model {
   struct Impl;
 
  private:
+  friend void ForwardAttentionOnly(Model&, std::size_t, std::span<const ForwardSlice>, KvCache&,
+                                   FlopsByOpClass&);  // model/bench_hooks.h
+  friend void FillCacheForBench(const Model&, KvCache&, const SequenceKv&, std::int64_t,
+                                std::uint64_t);
   std::unique_ptr<Impl> impl_;
 };
 

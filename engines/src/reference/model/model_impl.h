@@ -40,6 +40,7 @@ struct Model::Impl {
   AttentionScratch attention;
   RopeTables rope;
   std::vector<std::int64_t> logit_rows;
+  std::vector<const SequenceKv*> seen_sequences;
 };
 
 }  // namespace infermeter::engines::reference

@@ -13,20 +13,19 @@ namespace {
 
 // out = down(silu(gate x) * up x) for `rows` rows; SwiGLU clamped at `limit` when > 0.
 void Mlp(const MlpWeights& w, const float* x, std::int64_t rows, std::int64_t ldx, float* out,
-         float limit, OpClass op_class, Workspace& ws, FlopsByOpClass& flops) {
+         float limit, OpClass op_class, MatMulPath path, Workspace& ws, FlopsByOpClass& flops) {
   if (rows == 0) return;
   Workspace::Scope scope(ws);
   const std::int64_t width = w.gate->rows();
-  float* gate_up = ws.Take(static_cast<std::size_t>(rows * 2 * width));
-  float* act = ws.Take(static_cast<std::size_t>(rows * width));
-  Linear(x, rows, ldx, *w.gate, gate_up, 2 * width, op_class, flops);
-  Linear(x, rows, ldx, *w.up, gate_up + width, 2 * width, op_class, flops);
+  float* gate = ws.Take(static_cast<std::size_t>(rows * width));
+  float* up = ws.Take(static_cast<std::size_t>(rows * width));
+  Linear(x, rows, ldx, *w.gate, gate, width, op_class, flops, path);
+  Linear(x, rows, ldx, *w.up, up, width, op_class, flops, path);
 #pragma omp parallel for schedule(static) if (rows > 16)
   for (std::int64_t r = 0; r < rows; ++r) {
-    const float* g = gate_up + r * 2 * width;
-    SwiGlu(g, g + width, width, limit, act + r * width);
+    SwiGlu(gate + r * width, up + r * width, width, limit, gate + r * width);
   }
-  Linear(act, rows, width, *w.down, out, w.down->rows(), op_class, flops);
+  Linear(gate, rows, width, *w.down, out, w.down->rows(), op_class, flops, path);
 }
 
 float Score(RouterScoring scoring, float logit) {
@@ -44,8 +43,8 @@ float Score(RouterScoring scoring, float logit) {
 }  // namespace
 
 void DenseFfn(LayerContext& c, const float* x, float* out) {
-  Mlp(c.w.dense, x, c.step.rows(), c.arch.hidden_size, out, 0.0f, OpClass::kDenseGemm, c.ws,
-      c.flops);
+  Mlp(c.w.dense, x, c.step.rows(), c.arch.hidden_size, out, 0.0f, OpClass::kDenseGemm,
+      MatMulPath::kAuto, c.ws, c.flops);
 }
 
 void MoeFfn(LayerContext& c, const float* x, float* out) {
@@ -146,16 +145,20 @@ void RunMoe(const models::Architecture& arch, const ModelTraits& traits, const L
     const float* src = x + (slot_at[i] / k) * d;
     std::copy(src, src + d, gathered + i * d);
   }
+  // The kernel follows the step, not the routing: with more rows than MatMul gives its GEMV,
+  // every expert runs through oneDNN however few rows it got, so a row's result never depends
+  // on which other rows share its experts (chunked prefill and batching stay bit-identical).
+  const MatMulPath path = rows > MatMulGemvMaxRows() ? MatMulPath::kOneDnn : MatMulPath::kGemv;
   for (std::int64_t e = 0; e < n_experts; ++e) {
     const std::int64_t n = offsets[e + 1] - offsets[e];
     Mlp(w.experts[static_cast<std::size_t>(e)], gathered + offsets[e] * d, n, d,
-        expert_out + offsets[e] * d, traits.swiglu_limit, OpClass::kExpertGemm, ws, flops);
+        expert_out + offsets[e] * d, traits.swiglu_limit, OpClass::kExpertGemm, path, ws, flops);
   }
 
   // Shared experts see every row (V4 does not clamp them); routed outputs are added on top in
   // slot order, so a row's sum never depends on the other rows of the step.
   if (w.shared.gate != nullptr) {
-    Mlp(w.shared, x, rows, d, out, 0.0f, OpClass::kExpertGemm, ws, flops);
+    Mlp(w.shared, x, rows, d, out, 0.0f, OpClass::kExpertGemm, MatMulPath::kAuto, ws, flops);
   } else {
     std::fill(out, out + rows * d, 0.0f);
   }

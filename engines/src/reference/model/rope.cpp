@@ -64,7 +64,7 @@ void RopeTable::Build(std::span<const std::int64_t> positions, std::int64_t dims
   dims_ = dims;
   cos_sin_.resize(positions.size() * static_cast<std::size_t>(dims));
   const auto rows = static_cast<std::int64_t>(positions.size());
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows > 16)
   for (std::int64_t r = 0; r < rows; ++r) {
     float* row = cos_sin_.data() + r * dims;
     Angles(positions[static_cast<std::size_t>(r)], dims, theta, row, row + dims / 2);

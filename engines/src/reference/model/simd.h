@@ -10,17 +10,17 @@
 
 namespace infermeter::engines::reference {
 
-// scores[h * score_stride + j] = scale * dot(q + h * q_stride, keys + j * key_stride, dim)
-// for h < heads, j < n.
-void TileScores(const float* q, std::int64_t q_stride, std::int64_t heads, const float* keys,
-                std::int64_t key_stride, std::int64_t n, std::int64_t dim, float scale,
-                float* scores, std::int64_t score_stride);
+// scores[h * score_stride + j] = scale * dot(q + h * q_stride, rows[j] + offset, dim)
+// for h < heads, j < n. Key rows are given by pointer, so a tile can gather them from anywhere.
+void TileScores(const float* q, std::int64_t q_stride, std::int64_t heads, const float* const* rows,
+                std::int64_t offset, std::int64_t n, std::int64_t dim, float scale, float* scores,
+                std::int64_t score_stride);
 
-// acc[h * acc_stride + i] += sum_j p[h * p_stride + j] * values[j * value_stride + i]
+// acc[h * acc_stride + i] += sum_j p[h * p_stride + j] * (rows[j] + offset)[i]
 // for h < heads, i < dim.
 void TileAccumulate(const float* p, std::int64_t p_stride, std::int64_t heads,
-                    const float* values, std::int64_t value_stride, std::int64_t n,
-                    std::int64_t dim, float* acc, std::int64_t acc_stride);
+                    const float* const* rows, std::int64_t offset, std::int64_t n, std::int64_t dim,
+                    float* acc, std::int64_t acc_stride);
 
 // out[j] = sum_h w[h] * max(0, dot(q + h * dim, keys + j * dim, dim)) for j < n: the
 // lightning indexer's score of n keys for one query.

@@ -10,6 +10,7 @@ infermeter_add_library(engines_model
     src/reference/model/layer_weights.cpp
     src/reference/model/workspace.cpp
     src/reference/model/linear.cpp
+    src/reference/model/simd.cpp
     src/reference/model/rope.cpp
     src/reference/model/attention_gqa.cpp
     src/reference/model/attention_mla.cpp
@@ -19,6 +20,7 @@ infermeter_add_library(engines_model
     src/reference/model/moe.cpp
     src/reference/model/mhc.cpp
     src/reference/model/model.cpp
+    src/reference/model/bench_hooks.cpp
   DEPS
     infermeter::core
     infermeter::models

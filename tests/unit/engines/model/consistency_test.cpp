@@ -7,7 +7,9 @@
 
 #include <algorithm>
 
+#include "infermeter/core/error.h"
 #include "infermeter/models/builtin.h"
+#include "kv/kv_layout.h"
 #include "model_runner.h"
 
 namespace infermeter::engines::reference::testing {
@@ -64,8 +66,11 @@ TEST(ModelConsistency, RandomWeightsDoNotDependOnThreadCount) {
   }
 }
 
-void ExpectChunkedEqualsOneShot(const models::Architecture& arch,
-                                const std::vector<std::int64_t>& chunks) {
+// Chunks of more than MatMul's GEMV row limit run every matmul through oneDNN, whose rows do
+// not depend on how many rows a call has; attention, compressors and indexers compute each row
+// the same way whatever the step holds. So such a chunked prefill gives the same bits.
+void ExpectChunkedIdentical(const models::Architecture& arch,
+                            const std::vector<std::int64_t>& chunks) {
   std::int64_t total = 0;
   for (const auto c : chunks) total += c;
   const auto tokens = MakeTokens(total, arch.vocab_size, 2);
@@ -73,37 +78,71 @@ void ExpectChunkedEqualsOneShot(const models::Architecture& arch,
   ModelRunner runner(arch, 3);
   TestSequence seq{tokens, {}};
   const auto chunked = runner.Run(seq, chunks);
-  EXPECT_LE(RelativeError(chunked, whole), 1e-3) << arch.name;
+  EXPECT_EQ(chunked, whole) << arch.name << " differs by " << RelativeError(chunked, whole);
+}
+
+// Steps of a few tokens go through the GEMV, whose BF16 products round differently from
+// oneDNN's in the last bit. Random-weight activations are rounded to BF16 before every matmul
+// and the caches are FP8, so a last-bit difference now and then moves a value by a BF16 or
+// FP8 step, and MoE routing can flip on a near tie: over all layers this leaves ~0.5% on the
+// logits (measured 0.4% tiny, 0.6% v4-mini). 2% still catches any real error, which moves
+// logits by tens of percent.
+constexpr double kGemvPathTolerance = 2e-2;
+
+void ExpectChunkedClose(const models::Architecture& arch, const std::vector<std::int64_t>& chunks,
+                        double tolerance) {
+  std::int64_t total = 0;
+  for (const auto c : chunks) total += c;
+  const auto tokens = MakeTokens(total, arch.vocab_size, 2);
+  const auto whole = OneShot(arch, tokens);
+  ModelRunner runner(arch, 3);
+  TestSequence seq{tokens, {}};
+  EXPECT_LE(RelativeError(runner.Run(seq, chunks), whole), tolerance) << arch.name;
 }
 
 // 7 + 121 ends exactly on the first cache block (128, a carry snapshot); 300 crosses CSA and
 // HCA block ends (4, 128, 256) inside steps.
-TEST(ModelConsistency, ChunkedPrefillEqualsOneShotV4) {
-  ExpectChunkedEqualsOneShot(Preset("tiny"), {7, 121, 172});
-  ExpectChunkedEqualsOneShot(Preset("tiny"), {1, 1, 1, 130, 3, 164});
+TEST(ModelConsistency, ChunkedPrefillIsIdenticalV4) {
+  ExpectChunkedIdentical(Preset("tiny"), {7, 121, 172});
+  ExpectChunkedIdentical(Preset("tiny"), {5, 5, 118, 40, 132});
 }
-TEST(ModelConsistency, ChunkedPrefillEqualsOneShotMla) {
-  ExpectChunkedEqualsOneShot(Preset("v3-mini"), {7, 121, 172});
+TEST(ModelConsistency, ChunkedPrefillIsIdenticalDsa) {
+  ExpectChunkedIdentical(SmallTopKDsa(), {7, 121, 172});
 }
-TEST(ModelConsistency, ChunkedPrefillEqualsOneShotDsa) {
-  ExpectChunkedEqualsOneShot(SmallTopKDsa(), {7, 121, 172});
+TEST(ModelConsistency, ChunkedPrefillIsIdenticalGqa) {
+  ExpectChunkedIdentical(Preset("llama-mini"), {7, 121, 172});
 }
-TEST(ModelConsistency, ChunkedPrefillEqualsOneShotGqa) {
-  ExpectChunkedEqualsOneShot(Preset("llama-mini"), {7, 121, 172});
+TEST(ModelConsistency, ChunkedPrefillWithTinyStepsIsClose) {
+  ExpectChunkedClose(Preset("tiny"), {1, 1, 1, 130, 3, 164}, kGemvPathTolerance);
 }
 
-TEST(ModelConsistency, DecodeEqualsPrefill) {
-  // Decoding token by token gives the logits of a prefill of the same tokens.
+// MLA prefill runs expanded when a slice starts the sequence and absorbed otherwise. The two
+// forms agree to fp32 rounding (MLA's own products keep fp32 activations, MatMulF32), which
+// one layer's BF16 rounding hides entirely:
+TEST(ModelConsistency, MlaAbsorbedFormMatchesExpanded) {
+  models::Architecture arch = Preset("v3-mini");
+  arch.layers = {{models::AttentionKind::kMla, models::FfnKind::kDense}};
+  ExpectChunkedClose(arch, {7, 121, 172}, 1e-4);
+}
+// Over 11 layers those last-bit differences grow as for the GEMV path above (0.7% measured
+// with dense FFNs, 1.5% with MoE routing).
+TEST(ModelConsistency, ChunkedPrefillIsCloseMla) {
+  ExpectChunkedClose(Preset("v3-mini"), {7, 121, 172}, 3e-2);
+}
+
+TEST(ModelConsistency, DecodeMatchesPrefill) {
+  // Decoding token by token gives the logits of a prefill of the same tokens, up to the GEMV
+  // path's rounding.
   const auto arch = Preset("tiny");
-  const auto tokens = MakeTokens(140, arch.vocab_size, 4);
-  const auto whole = OneShot(arch, tokens);
   std::vector<std::int64_t> chunks = {120};
   chunks.resize(21, 1);
-  ModelRunner runner(arch, 3);
-  TestSequence seq{tokens, {}};
-  EXPECT_LE(RelativeError(runner.Run(seq, chunks), whole), 1e-3);
+  ExpectChunkedClose(arch, chunks, kGemvPathTolerance);
 }
 
+// Two sequences in one step give what each gives alone. Every layer computes the same bits
+// (every step here has more rows than the GEMV takes); only the LM head, which runs for 2 rows
+// of logits instead of 1, goes through the GEMV, whose rounding depends on its row count
+// (last-bit differences, 1e-7 relative).
 void ExpectBatchInvariant(const models::Architecture& arch) {
   ModelRunner runner(arch, 3);
   TestSequence a{MakeTokens(150, arch.vocab_size, 5), {}};
@@ -118,9 +157,9 @@ void ExpectBatchInvariant(const models::Architecture& arch) {
   runner.Admit(b2);
   const auto both = runner.Step({&a2, &b2}, {150, 90});
   const auto v = static_cast<std::ptrdiff_t>(arch.vocab_size);
-  EXPECT_LE(RelativeError(std::vector<float>(both.begin(), both.begin() + v), alone_a), 1e-4)
+  EXPECT_LE(RelativeError(std::vector<float>(both.begin(), both.begin() + v), alone_a), 1e-5)
       << arch.name;
-  EXPECT_LE(RelativeError(std::vector<float>(both.begin() + v, both.end()), alone_b), 1e-4)
+  EXPECT_LE(RelativeError(std::vector<float>(both.begin() + v, both.end()), alone_b), 1e-5)
       << arch.name;
 }
 
@@ -132,7 +171,7 @@ TEST(ModelConsistency, BatchInvariance) {
 }
 
 // A prefix-cache hit resumes a V4 sequence from a block's window part and carry snapshot,
-// which the model wrote while running the first sequence; the result equals a fresh run.
+// which the model wrote while running the first sequence; the result is a fresh run's bits.
 TEST(ModelConsistency, V4PrefixCacheResumeEqualsFreshRun) {
   const auto arch = Preset("tiny");
   const auto first = MakeTokens(300, arch.vocab_size, 8);
@@ -148,7 +187,36 @@ TEST(ModelConsistency, V4PrefixCacheResumeEqualsFreshRun) {
   const std::int64_t cached = runner.Admit(b);
   EXPECT_EQ(cached, 256);
   const auto resumed = runner.Step({&b}, {static_cast<std::int64_t>(second.size()) - cached});
-  EXPECT_LE(RelativeError(resumed, OneShot(arch, second)), 1e-3);
+  EXPECT_EQ(resumed, OneShot(arch, second));
+}
+
+TEST(ModelErrors, WeightsOfAnotherArchitectureAreRejected) {
+  const auto tiny = Preset("tiny");
+  models::Architecture other = tiny;
+  other.hidden_size = 256;
+  const KvLayout layout = MakeKvLayout(tiny, models::DefaultCacheFormat(tiny));
+  try {
+    Model model(tiny, MakeRandomWeights(other, 1), layout);
+    FAIL() << "accepted weights of another width";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("embed.weight"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ModelErrors, SliceMustContinueTheCache) {
+  const auto arch = Preset("tiny");
+  ModelRunner runner(arch, 1);
+  TestSequence seq{MakeTokens(20, arch.vocab_size, 1), {}};
+  runner.Run(seq, {10});
+  ASSERT_TRUE(runner.cache().Reserve(seq.kv, 20));
+  const ForwardSlice skip{seq.tokens, &seq.kv, 12, 5, true};  // positions 10, 11 never ran
+  std::vector<float> logits;
+  FlopsByOpClass flops{};
+  EXPECT_THROW(runner.model().Forward({&skip, 1}, runner.cache(), logits, flops), Error);
+  const ForwardSlice twice[2] = {{seq.tokens, &seq.kv, 10, 2, true},
+                                 {seq.tokens, &seq.kv, 10, 2, true}};
+  EXPECT_THROW(runner.model().Forward(twice, runner.cache(), logits, flops), Error);
+  EXPECT_TRUE(logits.empty());
 }
 
 }  // namespace

@@ -21,18 +21,6 @@ models::FlopsByClass ToClasses(const FlopsByOpClass& f) {
   return {f[0], f[1], f[2], f[3], f[4], f[5]};
 }
 
-// V4 reduces its mHC streams with hc_head before the final norm, once per row of logits; the
-// cost model does not count that small matmul and mix (docs/COST_MODEL.md: mHC parameters at
-// the LM head are not modelled), so it is added to the expectation here.
-double HcHeadFlops(const models::Architecture& a) {
-  const bool v4 = a.Uses(models::AttentionKind::kSwa) || a.Uses(models::AttentionKind::kCsa) ||
-                  a.Uses(models::AttentionKind::kHca);
-  if (!v4 || a.v4.hc_mult <= 1) return 0;
-  const double n = static_cast<double>(a.v4.hc_mult);
-  const double d = static_cast<double>(a.hidden_size);
-  return 2.0 * n * n * d + 2.0 * n * d;
-}
-
 void ExpectClose(const models::FlopsByClass& engine, models::FlopsByClass model,
                  const std::string& what) {
   const std::array<std::pair<const char*, std::pair<double, double>>, 7> rows = {{
@@ -55,33 +43,59 @@ void ExpectClose(const models::FlopsByClass& engine, models::FlopsByClass model,
   }
 }
 
-void CheckPreset(const char* name, const std::vector<std::int64_t>& lengths) {
-  const models::Architecture arch = models::FindBuiltin(name).value();
+void Check(const models::Architecture& arch, const std::vector<std::int64_t>& lengths) {
+  const std::string& name = arch.name;
   ModelRunner runner(arch, 7);
   for (const std::int64_t length : lengths) {
     TestSequence seq{MakeTokens(length + 1, arch.vocab_size, 11), {}};
     FlopsByOpClass prefill{};
     runner.Run(seq, {length}, &prefill);
     models::FlopsByClass expected = models::PrefillFlops(arch, length);
-    expected.other_flops += HcHeadFlops(arch);
     ExpectClose(ToClasses(prefill), expected, fmt::format("{} prefill {}", name, length));
 
     // One decode step: the new token sees length + 1 tokens.
     FlopsByOpClass decode{};
     runner.Step({&seq}, {1}, &decode);
     expected = models::DecodeFlopsPerToken(arch, length + 1);
-    expected.other_flops += HcHeadFlops(arch);
     ExpectClose(ToClasses(decode), expected, fmt::format("{} decode at {}", name, length + 1));
     runner.Release(seq);
   }
 }
 
+models::Architecture Preset(const char* name) { return models::FindBuiltin(name).value(); }
+
 // tiny also runs past the CSA indexer's top-k (512 entries = 2048 tokens) and many HCA entries.
-TEST(ModelFlops, TinyMatchesCostModel) { CheckPreset("tiny", {1, 200, 700, 2100}); }
-TEST(ModelFlops, V4MiniMatchesCostModel) { CheckPreset("v4-mini", {1, 200, 700}); }
-TEST(ModelFlops, V3MiniMatchesCostModel) { CheckPreset("v3-mini", {1, 200, 700}); }
-TEST(ModelFlops, V32MiniMatchesCostModel) { CheckPreset("v3.2-mini", {1, 200, 700}); }
-TEST(ModelFlops, LlamaMiniMatchesCostModel) { CheckPreset("llama-mini", {1, 200, 700}); }
+TEST(ModelFlops, TinyMatchesCostModel) { Check(Preset("tiny"), {1, 200, 700, 2100}); }
+TEST(ModelFlops, V4MiniMatchesCostModel) { Check(Preset("v4-mini"), {1, 200, 700}); }
+TEST(ModelFlops, V3MiniMatchesCostModel) { Check(Preset("v3-mini"), {1, 200, 700}); }
+TEST(ModelFlops, V32MiniMatchesCostModel) { Check(Preset("v3.2-mini"), {1, 200, 700}); }
+TEST(ModelFlops, LlamaMiniMatchesCostModel) { Check(Preset("llama-mini"), {1, 200, 700}); }
+
+// DSA past its top-k: v3.2-mini's 2048 is beyond these prompts, so a 2-layer cut with top-k 64.
+TEST(ModelFlops, DsaPastTopKMatchesCostModel) {
+  models::Architecture a = Preset("v3.2-mini");
+  a.name = "v3.2-mini-topk64";
+  a.layers.resize(2);
+  a.indexer.top_k = 64;
+  Check(a, {1, 200});
+}
+
+// A GQA model with the options llama-mini lacks (Qwen-style q/k norms and qkv biases, MoE
+// with softmax routing and no shared expert).
+TEST(ModelFlops, QwenStyleGqaMoeMatchesCostModel) {
+  models::Architecture a = Preset("llama-mini");
+  a.name = "qwen-mini";
+  a.model_type = "qwen3_moe";
+  a.layers.resize(3);
+  a.gqa.qk_norm = true;
+  a.gqa.qkv_bias = true;
+  a.moe = {.num_routed_experts = 8,
+           .experts_per_token = 2,
+           .num_shared_experts = 0,
+           .expert_intermediate_size = 128};
+  for (auto& layer : a.layers) layer.ffn = models::FfnKind::kMoe;
+  Check(a, {1, 100});
+}
 
 }  // namespace
 }  // namespace infermeter::engines::reference::testing

@@ -144,8 +144,8 @@ TEST_F(SafetensorsTest, NotSafetensorsIsRejected) {
 }
 
 // The specs hold exactly the cost model's parameters (models/params.h), plus what it leaves out
-// on purpose: the MoE selection bias (one per routed expert and learned-router layer) and V4's
-// hc_head (docs/COST_MODEL.md, "Parameters"). WeightBytes is 2 bytes for each.
+// on purpose: the MoE selection bias (one per routed expert and learned-router layer;
+// docs/COST_MODEL.md, "Parameters"). WeightBytes is 2 bytes for each.
 TEST(ModelWeightsTest, SpecsMatchTheCostModelsParameters) {
   for (const char* name : {"llama-mini", "v3-mini", "v3.2-mini", "v4-mini", "tiny"}) {
     const auto arch = models::FindBuiltin(name).value();
@@ -156,10 +156,6 @@ TEST(ModelWeightsTest, SpecsMatchTheCostModelsParameters) {
     std::int64_t extra = 0;
     if (arch.model_type.rfind("deepseek", 0) == 0) {
       extra += arch.CountLayers(models::FfnKind::kMoe) * arch.moe.num_routed_experts;
-    }
-    if (arch.model_type == "deepseek_v4") {
-      const std::int64_t n = arch.v4.hc_mult;
-      extra += n * n * arch.hidden_size + n + 1;
     }
     EXPECT_EQ(params, models::CountParams(arch).Total() + extra) << name;
     EXPECT_EQ(WeightBytes(arch), 2 * params) << name;

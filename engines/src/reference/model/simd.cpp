@@ -1,0 +1,329 @@
+#include "model/simd.h"
+
+// GCC 12's AVX-512 headers make masked loads and setzero look "used uninitialized" once inlined
+// at -O3 (GCC bug 105593); the values are never read.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "kernels/cpu_features.h"
+
+namespace infermeter::engines::reference {
+namespace {
+
+#define INFERMETER_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+// ---- portable -------------------------------------------------------------------------------
+
+float DotPortable(const float* a, const float* b, std::int64_t n) {
+  float s = 0;
+#pragma omp simd reduction(+ : s)
+  for (std::int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+void TileScoresPortable(const float* q, std::int64_t q_stride, std::int64_t heads,
+                        const float* const* rows, std::int64_t offset, std::int64_t n,
+                        std::int64_t dim, float scale, float* scores, std::int64_t score_stride) {
+  for (std::int64_t j = 0; j < n; ++j) {
+    for (std::int64_t h = 0; h < heads; ++h) {
+      scores[h * score_stride + j] = scale * DotPortable(q + h * q_stride, rows[j] + offset, dim);
+    }
+  }
+}
+
+void TileAccumulatePortable(const float* p, std::int64_t p_stride, std::int64_t heads,
+                            const float* const* rows, std::int64_t offset, std::int64_t n,
+                            std::int64_t dim, float* acc, std::int64_t acc_stride) {
+  for (std::int64_t j = 0; j < n; ++j) {
+    const float* v = rows[j] + offset;
+    for (std::int64_t h = 0; h < heads; ++h) {
+      const float w = p[h * p_stride + j];
+      float* a = acc + h * acc_stride;
+#pragma omp simd
+      for (std::int64_t i = 0; i < dim; ++i) a[i] += w * v[i];
+    }
+  }
+}
+
+void IndexerTilePortable(const float* q, std::int64_t heads, std::int64_t dim, const float* w,
+                         const float* keys, std::int64_t n, float* out) {
+  for (std::int64_t j = 0; j < n; ++j) {
+    float sum = 0;
+    for (std::int64_t h = 0; h < heads; ++h) {
+      sum += w[h] * std::max(0.0f, DotPortable(q + h * dim, keys + j * dim, dim));
+    }
+    out[j] = sum;
+  }
+}
+
+void MatMulF32Portable(const float* x, std::int64_t m, std::int64_t ldx, const Bf16* w,
+                       std::int64_t n, std::int64_t k, float* y, std::int64_t ldy) {
+#pragma omp parallel for schedule(static) collapse(2) if (m * n * k > 65536)
+  for (std::int64_t r = 0; r < m; ++r) {
+    for (std::int64_t o = 0; o < n; ++o) {
+      const Bf16* row = w + o * k;
+      const float* xr = x + r * ldx;
+      float s = 0;
+#pragma omp simd reduction(+ : s)
+      for (std::int64_t i = 0; i < k; ++i) s += xr[i] * ToFloat(row[i]);
+      y[r * ldy + o] = s;
+    }
+  }
+}
+
+// ---- AVX-512 --------------------------------------------------------------------------------
+
+INFERMETER_AVX512 inline __mmask16 TailMask(std::int64_t remaining) {
+  return remaining >= 16 ? static_cast<__mmask16>(0xffff)
+                         : static_cast<__mmask16>((1u << remaining) - 1u);
+}
+
+// `H` heads against `J` key rows: H * J dot products of length dim.
+template <int H, int J>
+INFERMETER_AVX512 inline void ScoresBlock(const float* q, std::int64_t q_stride,
+                                          const float* const* rows, std::int64_t offset,
+                                          std::int64_t dim, float scale, float* scores,
+                                          std::int64_t score_stride) {
+  __m512 acc[H][J];
+  for (int h = 0; h < H; ++h) {
+    for (int j = 0; j < J; ++j) acc[h][j] = _mm512_setzero_ps();
+  }
+  for (std::int64_t i = 0; i < dim; i += 16) {
+    const __mmask16 mask = TailMask(dim - i);
+    __m512 kv[J];
+    for (int j = 0; j < J; ++j) kv[j] = _mm512_maskz_loadu_ps(mask, rows[j] + offset + i);
+    for (int h = 0; h < H; ++h) {
+      const __m512 qv = _mm512_maskz_loadu_ps(mask, q + h * q_stride + i);
+      for (int j = 0; j < J; ++j) acc[h][j] = _mm512_fmadd_ps(qv, kv[j], acc[h][j]);
+    }
+  }
+  for (int h = 0; h < H; ++h) {
+    for (int j = 0; j < J; ++j) {
+      scores[h * score_stride + j] = scale * _mm512_reduce_add_ps(acc[h][j]);
+    }
+  }
+}
+
+template <int H>
+INFERMETER_AVX512 void ScoresHeads(const float* q, std::int64_t q_stride, const float* const* rows,
+                                   std::int64_t offset, std::int64_t n, std::int64_t dim,
+                                   float scale, float* scores, std::int64_t score_stride) {
+  std::int64_t j = 0;
+  for (; j + 2 <= n; j += 2) {
+    ScoresBlock<H, 2>(q, q_stride, rows + j, offset, dim, scale, scores + j, score_stride);
+  }
+  if (j < n) ScoresBlock<H, 1>(q, q_stride, rows + j, offset, dim, scale, scores + j, score_stride);
+}
+
+INFERMETER_AVX512 void TileScoresAvx512(const float* q, std::int64_t q_stride, std::int64_t heads,
+                                        const float* const* rows, std::int64_t offset,
+                                        std::int64_t n, std::int64_t dim, float scale,
+                                        float* scores, std::int64_t score_stride) {
+  std::int64_t h = 0;
+  for (; h + 4 <= heads; h += 4) {
+    ScoresHeads<4>(q + h * q_stride, q_stride, rows, offset, n, dim, scale,
+                   scores + h * score_stride, score_stride);
+  }
+  for (; h < heads; ++h) {
+    ScoresHeads<1>(q + h * q_stride, q_stride, rows, offset, n, dim, scale,
+                   scores + h * score_stride, score_stride);
+  }
+}
+
+// `H` heads, 32 value columns [i, i + 32) (masked at the end).
+template <int H>
+INFERMETER_AVX512 inline void AccumulateBlock(const float* p, std::int64_t p_stride,
+                                              const float* const* rows, std::int64_t offset,
+                                              std::int64_t n, std::int64_t i, std::int64_t dim,
+                                              float* acc, std::int64_t acc_stride) {
+  const __mmask16 m0 = TailMask(dim - i);
+  const __mmask16 m1 = dim - i > 16 ? TailMask(dim - i - 16) : static_cast<__mmask16>(0);
+  __m512 a0[H];
+  __m512 a1[H];
+  for (int h = 0; h < H; ++h) {
+    a0[h] = _mm512_maskz_loadu_ps(m0, acc + h * acc_stride + i);
+    a1[h] = _mm512_maskz_loadu_ps(m1, acc + h * acc_stride + i + 16);
+  }
+  for (std::int64_t j = 0; j < n; ++j) {
+    const float* v = rows[j] + offset + i;
+    const __m512 v0 = _mm512_maskz_loadu_ps(m0, v);
+    const __m512 v1 = _mm512_maskz_loadu_ps(m1, v + 16);
+    for (int h = 0; h < H; ++h) {
+      const __m512 w = _mm512_set1_ps(p[h * p_stride + j]);
+      a0[h] = _mm512_fmadd_ps(w, v0, a0[h]);
+      a1[h] = _mm512_fmadd_ps(w, v1, a1[h]);
+    }
+  }
+  for (int h = 0; h < H; ++h) {
+    _mm512_mask_storeu_ps(acc + h * acc_stride + i, m0, a0[h]);
+    _mm512_mask_storeu_ps(acc + h * acc_stride + i + 16, m1, a1[h]);
+  }
+}
+
+INFERMETER_AVX512 void TileAccumulateAvx512(const float* p, std::int64_t p_stride,
+                                            std::int64_t heads, const float* const* rows,
+                                            std::int64_t offset, std::int64_t n, std::int64_t dim,
+                                            float* acc, std::int64_t acc_stride) {
+  std::int64_t h = 0;
+  for (; h + 4 <= heads; h += 4) {
+    for (std::int64_t i = 0; i < dim; i += 32) {
+      AccumulateBlock<4>(p + h * p_stride, p_stride, rows, offset, n, i, dim, acc + h * acc_stride,
+                         acc_stride);
+    }
+  }
+  for (; h < heads; ++h) {
+    for (std::int64_t i = 0; i < dim; i += 32) {
+      AccumulateBlock<1>(p + h * p_stride, p_stride, rows, offset, n, i, dim, acc + h * acc_stride,
+                         acc_stride);
+    }
+  }
+}
+
+INFERMETER_AVX512 void IndexerTileAvx512(const float* q, std::int64_t heads, std::int64_t dim,
+                                         const float* w, const float* keys, std::int64_t n,
+                                         float* out) {
+  // Dot products a block of heads at a time, then ReLU and the weighted sum.
+  constexpr std::int64_t kKeys = 32;
+  float dots[4 * kKeys];
+  const float* rows[kKeys];
+  for (std::int64_t j0 = 0; j0 < n; j0 += kKeys) {
+    const std::int64_t nj = std::min(kKeys, n - j0);
+    for (std::int64_t j = 0; j < nj; ++j) {
+      out[j0 + j] = 0;
+      rows[j] = keys + (j0 + j) * dim;
+    }
+    for (std::int64_t h = 0; h < heads; h += 4) {
+      const std::int64_t nh = std::min<std::int64_t>(4, heads - h);
+      if (nh == 4) {
+        ScoresHeads<4>(q + h * dim, dim, rows, 0, nj, dim, 1.0f, dots, kKeys);
+      } else {
+        for (std::int64_t hh = 0; hh < nh; ++hh) {
+          ScoresHeads<1>(q + (h + hh) * dim, dim, rows, 0, nj, dim, 1.0f, dots + hh * kKeys, kKeys);
+        }
+      }
+      for (std::int64_t hh = 0; hh < nh; ++hh) {
+        const float wh = w[h + hh];
+        for (std::int64_t j = 0; j < nj; ++j) {
+          out[j0 + j] += wh * std::max(0.0f, dots[hh * kKeys + j]);
+        }
+      }
+    }
+  }
+}
+
+INFERMETER_AVX512 inline __m512 LoadBf16(const Bf16* p, __mmask16 mask) {
+  const __m256i raw = _mm256_maskz_loadu_epi16(mask, p);
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
+}
+
+// R rows of x against O rows of W.
+template <int R, int O>
+INFERMETER_AVX512 inline void F32Block(const float* x, std::int64_t ldx, const Bf16* w,
+                                       std::int64_t k, float* y, std::int64_t ldy) {
+  __m512 acc[R][O];
+  for (int r = 0; r < R; ++r) {
+    for (int o = 0; o < O; ++o) acc[r][o] = _mm512_setzero_ps();
+  }
+  for (std::int64_t i = 0; i < k; i += 16) {
+    const __mmask16 mask = TailMask(k - i);
+    __m512 xv[R];
+    for (int r = 0; r < R; ++r) xv[r] = _mm512_maskz_loadu_ps(mask, x + r * ldx + i);
+    for (int o = 0; o < O; ++o) {
+      const __m512 wv = LoadBf16(w + o * k + i, mask);
+      for (int r = 0; r < R; ++r) acc[r][o] = _mm512_fmadd_ps(xv[r], wv, acc[r][o]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int o = 0; o < O; ++o) y[r * ldy + o] = _mm512_reduce_add_ps(acc[r][o]);
+  }
+}
+
+template <int R>
+INFERMETER_AVX512 void F32Rows(const float* x, std::int64_t ldx, const Bf16* w,
+                               std::int64_t o_begin, std::int64_t o_end, std::int64_t k, float* y,
+                               std::int64_t ldy) {
+  std::int64_t o = o_begin;
+  for (; o + 4 <= o_end; o += 4) F32Block<R, 4>(x, ldx, w + o * k, k, y + o, ldy);
+  for (; o < o_end; ++o) F32Block<R, 1>(x, ldx, w + o * k, k, y + o, ldy);
+}
+
+INFERMETER_AVX512 void MatMulF32Avx512(const float* x, std::int64_t m, std::int64_t ldx,
+                                       const Bf16* w, std::int64_t n, std::int64_t k, float* y,
+                                       std::int64_t ldy) {
+  // Tasks: 4 rows x 64 outputs; the 64 weight rows (64 * k * 2 bytes) stay in L2 across the
+  // row blocks of a column of tasks.
+  constexpr std::int64_t kOut = 64;
+  const std::int64_t row_blocks = (m + 3) / 4;
+  const std::int64_t out_blocks = (n + kOut - 1) / kOut;
+#pragma omp parallel for schedule(static) if (m * n * k > 65536)
+  for (std::int64_t task = 0; task < row_blocks * out_blocks; ++task) {
+    const std::int64_t ob = task / row_blocks;
+    const std::int64_t rb = task % row_blocks;
+    const std::int64_t r = rb * 4;
+    const std::int64_t o0 = ob * kOut;
+    const std::int64_t o1 = std::min(n, o0 + kOut);
+    const float* xr = x + r * ldx;
+    float* yr = y + r * ldy;
+    switch (std::min<std::int64_t>(4, m - r)) {
+      case 4:
+        F32Rows<4>(xr, ldx, w, o0, o1, k, yr, ldy);
+        break;
+      case 3:
+        F32Rows<3>(xr, ldx, w, o0, o1, k, yr, ldy);
+        break;
+      case 2:
+        F32Rows<2>(xr, ldx, w, o0, o1, k, yr, ldy);
+        break;
+      default:
+        F32Rows<1>(xr, ldx, w, o0, o1, k, yr, ldy);
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+void TileScores(const float* q, std::int64_t q_stride, std::int64_t heads, const float* const* rows,
+                std::int64_t offset, std::int64_t n, std::int64_t dim, float scale, float* scores,
+                std::int64_t score_stride) {
+  if (CpuHasAvx512()) {
+    TileScoresAvx512(q, q_stride, heads, rows, offset, n, dim, scale, scores, score_stride);
+  } else {
+    TileScoresPortable(q, q_stride, heads, rows, offset, n, dim, scale, scores, score_stride);
+  }
+}
+
+void TileAccumulate(const float* p, std::int64_t p_stride, std::int64_t heads,
+                    const float* const* rows, std::int64_t offset, std::int64_t n, std::int64_t dim,
+                    float* acc, std::int64_t acc_stride) {
+  if (CpuHasAvx512()) {
+    TileAccumulateAvx512(p, p_stride, heads, rows, offset, n, dim, acc, acc_stride);
+  } else {
+    TileAccumulatePortable(p, p_stride, heads, rows, offset, n, dim, acc, acc_stride);
+  }
+}
+
+void IndexerTile(const float* q, std::int64_t heads, std::int64_t dim, const float* w,
+                 const float* keys, std::int64_t n, float* out) {
+  if (CpuHasAvx512()) {
+    IndexerTileAvx512(q, heads, dim, w, keys, n, out);
+  } else {
+    IndexerTilePortable(q, heads, dim, w, keys, n, out);
+  }
+}
+
+void MatMulF32(const float* x, std::int64_t m, std::int64_t ldx, const Bf16* w, std::int64_t n,
+               std::int64_t k, float* y, std::int64_t ldy) {
+  if (m <= 0 || n <= 0) return;
+  if (CpuHasAvx512()) {
+    MatMulF32Avx512(x, m, ldx, w, n, k, y, ldy);
+  } else {
+    MatMulF32Portable(x, m, ldx, w, n, k, y, ldy);
+  }
+}
+
+}  // namespace infermeter::engines::reference
