@@ -1,9 +1,13 @@
 #include "kernels/gemm.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <map>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <set>
+#include <string>
 #include <tuple>
 #include <utility>
 
@@ -29,6 +33,10 @@ constexpr std::int64_t kMaxRowsPerCall = 4096;
 // calls whose row counts come from a small set (see SplitRows), so the number of primitives per
 // shape stays bounded (oneDNN 2.6's brgemm matmul does not take a run-time M).
 constexpr std::int64_t kExactRows = 64;
+// Bound on the dense buffer a strided output is staged in (16 MiB).
+constexpr std::int64_t kMaxStagedFloats = std::int64_t{4} << 20;
+// Staged outputs are copied into place on the OpenMP team above this many values.
+constexpr std::int64_t kParallelCopyFloats = std::int64_t{1} << 16;
 
 dnnl::engine& CpuEngine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -47,11 +55,12 @@ dnnl::memory::desc PlainWeightsDesc(std::int64_t n, std::int64_t k) {
   return dnnl::memory::desc(Dims{k, n}, DataType::bf16, Tag::ba);
 }
 
+// Outputs are always dense (row stride N): oneDNN 2.6's brgemm kernel takes no other, and with
+// weights in its blocked layout the only other kernel left is the reference loop.
 dnnl::matmul::primitive_desc MakePrimitiveDesc(std::int64_t m, std::int64_t n, std::int64_t k,
-                                               std::int64_t ldy, bool accumulate,
-                                               const dnnl::memory::desc& weights) {
+                                               bool accumulate, const dnnl::memory::desc& weights) {
   const dnnl::memory::desc src(Dims{m, k}, DataType::bf16, Tag::ab);
-  const dnnl::memory::desc dst(Dims{m, n}, DataType::f32, Dims{ldy, 1});
+  const dnnl::memory::desc dst(Dims{m, n}, DataType::f32, Tag::ab);
   dnnl::primitive_attr attr;
   // Our own per-thread scratchpad: oneDNN's shared one is not safe when two engines run
   // primitives on two threads at once.
@@ -69,24 +78,35 @@ dnnl::matmul::primitive_desc MakePrimitiveDesc(std::int64_t m, std::int64_t n, s
 struct CachedPrimitive {
   dnnl::matmul primitive;
   dnnl::memory::desc scratchpad;
+  std::string impl;
 };
 
 class PrimitiveCache {
  public:
-  const CachedPrimitive& Get(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t ldy,
-                             bool accumulate, const dnnl::memory::desc& weights) {
-    const Key key{m, n, k, ldy, accumulate};
+  const CachedPrimitive& Get(std::int64_t m, std::int64_t n, std::int64_t k, bool accumulate,
+                             const dnnl::memory::desc& weights) {
+    const Key key{m, n, k, accumulate};
     std::lock_guard lock(mutex_);
     auto it = primitives_.find(key);
     if (it == primitives_.end()) {
-      const auto pd = MakePrimitiveDesc(m, n, k, ldy, accumulate, weights);
-      it = primitives_.emplace(key, CachedPrimitive{dnnl::matmul(pd), pd.scratchpad_desc()}).first;
+      const auto pd = MakePrimitiveDesc(m, n, k, accumulate, weights);
+      it = primitives_
+               .emplace(key,
+                        CachedPrimitive{dnnl::matmul(pd), pd.scratchpad_desc(), pd.impl_info_str()})
+               .first;
     }
     return it->second;
   }
 
+  std::set<std::string> Impls() {
+    std::lock_guard lock(mutex_);
+    std::set<std::string> impls;
+    for (const auto& [key, cached] : primitives_) impls.insert(cached.impl);
+    return impls;
+  }
+
  private:
-  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool>;
+  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, bool>;
   std::mutex mutex_;
   std::map<Key, CachedPrimitive> primitives_;
 };
@@ -98,7 +118,7 @@ PrimitiveCache& Primitives() {
 
 // The largest row count not above `m` that gets a primitive of its own: m itself up to
 // kExactRows, above that m rounded down to 8 steps per power of two. MatMul covers M with a
-// few such calls (300 = 288 + 12), all writing straight into y.
+// few such calls (300 = 288 + 12).
 std::int64_t RowsForOneCall(std::int64_t m) {
   if (m <= kExactRows) return m;
   std::int64_t power = 1;
@@ -109,6 +129,11 @@ std::int64_t RowsForOneCall(std::int64_t m) {
 
 std::vector<Bf16>& ActivationScratch() {
   thread_local std::vector<Bf16> scratch;
+  return scratch;
+}
+
+std::vector<float>& StagingScratch() {
+  thread_local std::vector<float> scratch;
   return scratch;
 }
 
@@ -141,7 +166,7 @@ Bf16Matrix::Bf16Matrix(std::int64_t rows, std::int64_t cols, std::vector<Bf16> v
   if (rows == 0 || cols == 0) return;
   // Let oneDNN pick the weights layout (any M gives the same one), then reorder W into it once.
   const dnnl::memory::desc any(Dims{cols, rows}, DataType::bf16, Tag::any);
-  const auto pd = MakePrimitiveDesc(kExactRows, rows, cols, rows, false, any);
+  const auto pd = MakePrimitiveDesc(kExactRows, rows, cols, false, any);
   auto prepared = std::make_unique<Prepared>();
   prepared->weights_desc = pd.weights_desc();
   prepared->weights = dnnl::memory(prepared->weights_desc, CpuEngine());
@@ -149,6 +174,16 @@ Bf16Matrix::Bf16Matrix(std::int64_t rows, std::int64_t cols, std::vector<Bf16> v
   dnnl::memory plain(PlainWeightsDesc(rows, cols), CpuEngine(), values_.data());
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  // The reorder on one thread (its descriptor fixes its thread count when created; the
+  // matmul's above keeps the caller's): matrices are built on the caller's thread (the CLI's
+  // main thread), and an OpenMP team left there keeps an idle worker counted by libgomp, which
+  // then sees more threads than cores and makes the engine's step team sleep on a futex at
+  // every parallel region instead of spinning (decode steps ran 2x slower).
+  struct OneThread {
+    int saved = omp_get_max_threads();
+    OneThread() { omp_set_num_threads(1); }
+    ~OneThread() { omp_set_num_threads(saved); }
+  } one_thread;
   const dnnl::reorder::primitive_desc reorder_pd(plain, prepared->weights, attr);
   dnnl::reorder(reorder_pd)
       .execute(CpuStream(), {{DNNL_ARG_FROM, plain},
@@ -160,37 +195,66 @@ Bf16Matrix::Bf16Matrix(std::int64_t rows, std::int64_t cols, std::vector<Bf16> v
 
 namespace {
 
+// Multiplies `rows` BF16 activation rows (dense, at `src`) into `rows` dense output rows.
+void ExecuteRows(const Bf16* src, std::int64_t rows, const Bf16Matrix& w, float* dst,
+                 bool accumulate) {
+  const std::int64_t n = w.rows();
+  const std::int64_t k = w.cols();
+  const Bf16Matrix::Prepared& prepared = *w.prepared();
+  const CachedPrimitive& cached = Primitives().Get(rows, n, k, accumulate, prepared.weights_desc);
+  // oneDNN takes non-const handles; it only reads the source.
+  dnnl::memory src_memory(dnnl::memory::desc(Dims{rows, k}, DataType::bf16, Tag::ab), CpuEngine(),
+                          const_cast<Bf16*>(src));
+  dnnl::memory dst_memory(dnnl::memory::desc(Dims{rows, n}, DataType::f32, Tag::ab), CpuEngine(),
+                          dst);
+  cached.primitive.execute(CpuStream(), {{DNNL_ARG_SRC, src_memory},
+                                         {DNNL_ARG_WEIGHTS, prepared.weights},
+                                         {DNNL_ARG_DST, dst_memory},
+                                         {DNNL_ARG_SCRATCHPAD, Scratchpad(cached.scratchpad)}});
+}
+
 void OneDnnMatMul(const float* x, std::int64_t m, std::int64_t ldx, const Bf16Matrix& w, float* y,
                   std::int64_t ldy, bool accumulate) {
   const std::int64_t n = w.rows();
   const std::int64_t k = w.cols();
-  const Bf16Matrix::Prepared& prepared = *w.prepared();
-  std::vector<Bf16>& scratch = ActivationScratch();
-  const std::int64_t chunk_rows = std::min(m, kMaxRowsPerCall);
-  if (static_cast<std::int64_t>(scratch.size()) < chunk_rows * k) {
-    scratch.resize(static_cast<std::size_t>(chunk_rows * k));
+  // Strided outputs go through a dense staging buffer, bounded by taking fewer rows at a time.
+  const bool dense = ldy == n;
+  const std::int64_t chunk_rows =
+      dense ? kMaxRowsPerCall : std::clamp(kMaxStagedFloats / n, std::int64_t{1}, kMaxRowsPerCall);
+  std::vector<Bf16>& activations = ActivationScratch();
+  const std::int64_t first_chunk = std::min(m, chunk_rows);
+  if (static_cast<std::int64_t>(activations.size()) < first_chunk * k) {
+    activations.resize(static_cast<std::size_t>(first_chunk * k));
   }
-  for (std::int64_t c0 = 0; c0 < m; c0 += kMaxRowsPerCall) {
-    const std::int64_t chunk = std::min(kMaxRowsPerCall, m - c0);
+  std::vector<float>& staged = StagingScratch();
+  if (!dense && static_cast<std::int64_t>(staged.size()) < first_chunk * n) {
+    staged.resize(static_cast<std::size_t>(first_chunk * n));
+  }
+  for (std::int64_t c0 = 0; c0 < m; c0 += chunk_rows) {
+    const std::int64_t chunk = std::min(chunk_rows, m - c0);
     for (std::int64_t i = 0; i < chunk; ++i) {
-      ConvertToBf16(x + (c0 + i) * ldx, scratch.data() + i * k, static_cast<std::size_t>(k));
+      ConvertToBf16(x + (c0 + i) * ldx, activations.data() + i * k, static_cast<std::size_t>(k));
     }
+    float* out = dense ? y + c0 * ldy : staged.data();
     for (std::int64_t r0 = 0; r0 < chunk;) {
       const std::int64_t rows = RowsForOneCall(chunk - r0);
-      const CachedPrimitive& cached =
-          Primitives().Get(rows, n, k, ldy, accumulate, prepared.weights_desc);
-      dnnl::memory src(dnnl::memory::desc(Dims{rows, k}, DataType::bf16, Tag::ab), CpuEngine(),
-                       scratch.data() + r0 * k);
-      dnnl::memory dst(dnnl::memory::desc(Dims{rows, n}, DataType::f32, Dims{ldy, 1}), CpuEngine(),
-                       y + (c0 + r0) * ldy);
-      cached.primitive.execute(CpuStream(), {{DNNL_ARG_SRC, src},
-                                             {DNNL_ARG_WEIGHTS, prepared.weights},
-                                             {DNNL_ARG_DST, dst},
-                                             {DNNL_ARG_SCRATCHPAD, Scratchpad(cached.scratchpad)}});
+      ExecuteRows(activations.data() + r0 * k, rows, w, out + r0 * n, dense && accumulate);
       r0 += rows;
     }
+    CpuStream().wait();
+    if (!dense) {
+#pragma omp parallel for schedule(static) if (chunk * n >= kParallelCopyFloats)
+      for (std::int64_t i = 0; i < chunk; ++i) {
+        const float* from = staged.data() + i * n;
+        float* to = y + (c0 + i) * ldy;
+        if (accumulate) {
+          for (std::int64_t j = 0; j < n; ++j) to[j] += from[j];
+        } else {
+          std::copy(from, from + n, to);
+        }
+      }
+    }
   }
-  CpuStream().wait();
 }
 
 void ZeroOutput(std::int64_t m, std::int64_t n, float* y, std::int64_t ldy) {
@@ -230,5 +294,7 @@ std::int64_t MatMulGemvMaxRows() { return kGemvMaxRows; }
 std::string MatMulOneDnnImpl(const Bf16Matrix& w) {
   return w.prepared() != nullptr ? w.prepared()->impl : std::string();
 }
+
+std::set<std::string> MatMulOneDnnKernelsUsed() { return Primitives().Impls(); }
 
 }  // namespace infermeter::engines::reference

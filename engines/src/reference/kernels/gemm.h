@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ class Bf16Matrix {
 
 // y = x * W^T (accumulate == false) or y += x * W^T. x is M x K row-major with row stride
 // ldx (>= K); y is M x N with row stride ldy (>= N). Runs on the calling thread's OpenMP team.
+// On either kernel a row's result depends only on its own x row, bit for bit, never on M or
+// the other rows; the two kernels sum in different orders, so their results differ in the last
+// bits. Throws infermeter::Error for strides below the matrix's shape.
 void MatMul(const float* x, std::int64_t m, std::int64_t ldx, const Bf16Matrix& w, float* y,
             std::int64_t ldy, bool accumulate = false);
 inline void MatMul(const float* x, std::int64_t m, const Bf16Matrix& w, float* y) {
@@ -58,5 +62,8 @@ std::int64_t MatMulGemvMaxRows();
 // oneDNN's name for the kernel it runs for `w` ("brg:avx512_core_bf16"), empty for an empty
 // matrix: a reader can tell a native BF16 kernel from an emulated one.
 std::string MatMulOneDnnImpl(const Bf16Matrix& w);
+// oneDNN's names for every kernel MatMul has run so far (one primitive per row count and
+// shape): tests check that none is its slow reference loop ("ref:any").
+std::set<std::string> MatMulOneDnnKernelsUsed();
 
 }  // namespace infermeter::engines::reference

@@ -16,6 +16,11 @@
 namespace infermeter::engines::reference {
 namespace {
 
+// Accumulators per x row along K. The same for every number of x rows, so that an output's
+// summation order, and so its bits, never depend on how many rows share the call (a sequence
+// decodes to the same tokens alone or in a batch).
+constexpr int kU = 2;
+
 // Below this many weights the OpenMP fork/join costs more than a second core saves.
 constexpr std::int64_t kParallelMinWeights = 64 * 1024;
 
@@ -63,14 +68,14 @@ void RowsScalar(const float* x, std::int64_t k, const Bf16* w, std::int64_t rows
 // AVX-512 without BF16 instructions: widen 16 weights to FP32 in registers and FMA.
 // Weight rows are read one after another, front to back, so each thread's weights form one
 // sequential stream, which is what the hardware prefetchers follow best (interleaving 4 rows
-// halved the bandwidth). kU accumulators per x row along K hide the FMA latency.
+// halved the bandwidth). kU accumulators per x row along K hide most of the FMA latency; the
+// loop is memory-bound at one x row and compute-bound from about four.
 template <int kX>
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void RowsAvx512(const float* x, std::int64_t k,
                                                                      const Bf16* w,
                                                                      std::int64_t rows, float* y,
                                                                      std::int64_t ldy,
                                                                      bool accumulate) {
-  constexpr int kU = kX == 1 ? 4 : 2;
   constexpr std::int64_t kStep = 16;
   const auto tail = static_cast<__mmask16>((1u << (k % kStep)) - 1);
   for (std::int64_t r = 0; r < rows; ++r) {
@@ -111,7 +116,6 @@ template <int kX>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void RowsAvx512Bf16(
     const Bf16* x, std::int64_t k, const Bf16* w, std::int64_t rows, float* y, std::int64_t ldy,
     bool accumulate) {
-  constexpr int kU = kX == 1 ? 4 : 2;
   constexpr std::int64_t kStep = 32;
   const auto tail = static_cast<__mmask32>((std::uint64_t{1} << (k % kStep)) - 1);
   for (std::int64_t r = 0; r < rows; ++r) {

@@ -10,6 +10,8 @@
 
 #include "infermeter/core/error.h"
 #include "kernels/bf16.h"
+#include "kernels/cpu_features.h"
+#include "kernels/kv_decode_simd.h"
 
 namespace infermeter::engines::reference {
 namespace {
@@ -17,6 +19,8 @@ namespace {
 constexpr float kFp8Max = 448.0f;  // e4m3 (OCP "FN"): S.1111.110
 constexpr std::uint8_t kFp8MaxCode = 0x7e;
 constexpr std::uint8_t kFp8NanCode = 0x7f;
+constexpr std::uint32_t kFp8MaxBits = 0x43e00000u;        // 448.0f
+constexpr std::uint32_t kFp8MinNormalBits = 0x3c800000u;  // 2^-6, e4m3's smallest normal
 constexpr float kFp4Max = 6.0f;
 // Block sizes of the scaled formats.
 constexpr std::int64_t kFlashMlaGroup = 128;  // fp32 scale per 128 latent elements
@@ -82,7 +86,15 @@ std::uint8_t PowerOfTwoScale(float amax, float limit) {
   return static_cast<std::uint8_t>(std::clamp(exponent + kE8m0Bias, 0, 254));
 }
 
-float E8m0ToFloat(std::uint8_t e) { return std::ldexp(1.0f, static_cast<int>(e) - kE8m0Bias); }
+// 2^(e - 127) built from its bits (ldexp per element was the decoders' hot spot): e > 0 is the
+// exponent field itself (255 gives infinity, as ldexp's overflow does), e == 0 the subnormal
+// 2^-127.
+float E8m0ToFloat(std::uint8_t e) {
+  const std::uint32_t bits = e == 0 ? 0x00400000u : static_cast<std::uint32_t>(e) << 23;
+  float v;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
 
 void StoreFloat(float v, std::uint8_t* out) { std::memcpy(out, &v, sizeof v); }
 float LoadFloat(const std::uint8_t* in) {
@@ -99,6 +111,10 @@ void EncodeBf16(const float* v, std::int64_t n, std::uint8_t* out) {
 }
 
 void DecodeBf16(const std::uint8_t* in, std::int64_t n, float* v) {
+  if (CpuHasAvx512()) {
+    DecodeBf16Avx512(in, n, v);
+    return;
+  }
   for (std::int64_t i = 0; i < n; ++i) {
     Bf16 b;
     std::memcpy(&b.bits, in + 2 * i, 2);
@@ -111,6 +127,10 @@ void EncodeFp8Scaled(const float* v, std::int64_t n, float inverse_scale, std::u
 }
 
 void DecodeFp8Scaled(const std::uint8_t* in, std::int64_t n, float scale, float* v) {
+  if (CpuHasAvx512()) {
+    DecodeFp8Avx512(in, n, scale, v);
+    return;
+  }
   for (std::int64_t i = 0; i < n; ++i) v[i] = DecodeFp8E4m3(in[i]) * scale;
 }
 
@@ -140,28 +160,26 @@ void DecodeFp8Fp32Scales(const std::uint8_t* values, const std::uint8_t* scales,
 }  // namespace
 
 std::uint8_t EncodeFp8E4m3(float v) {
-  if (std::isnan(v)) return kFp8NanCode;
-  const std::uint8_t sign = std::signbit(v) ? 0x80 : 0x00;
-  const float a = std::fabs(v);
-  if (a >= kFp8Max) return sign | kFp8MaxCode;  // saturate, infinities included
-  int exponent = 0;
-  std::frexp(a, &exponent);  // a = f * 2^exponent, f in [0.5, 1)
-  // Unbiased exponent of the leading bit is exponent - 1; below 2^-6 the spacing stays 2^-9.
-  const int leading = std::max(exponent - 1, -6);
-  // Round to a multiple of the spacing 2^(leading - 3), ties to even (the default FP mode).
-  const float steps = std::nearbyint(std::ldexp(a, 3 - leading));
-  int biased = leading + 7;
-  int mantissa = static_cast<int>(steps);
-  if (mantissa >= 16) {  // rounded up into the next binade
-    biased += 1;
-    mantissa = 8;
+  // Bit arithmetic rather than frexp/ldexp: the cache encodes every K/V element it stores.
+  std::uint32_t bits = 0;
+  std::memcpy(&bits, &v, sizeof bits);
+  const auto sign = static_cast<std::uint8_t>((bits >> 24) & 0x80);
+  const std::uint32_t magnitude = bits & 0x7fffffffu;
+  if (magnitude > 0x7f800000u) return kFp8NanCode;
+  if (magnitude >= kFp8MaxBits) return sign | kFp8MaxCode;  // saturate, infinities included
+  if (magnitude < kFp8MinNormalBits) {
+    // Subnormal e4m3: a multiple of 2^-9. Adding and removing 2^23 rounds a * 2^9 to an integer
+    // in the current (nearest-even) mode; 8 comes out as the smallest normal code, as it should.
+    float a = 0;
+    std::memcpy(&a, &magnitude, sizeof a);
+    const float steps = (a * 512.0f + 8388608.0f) - 8388608.0f;
+    return sign | static_cast<std::uint8_t>(steps);
   }
-  if (mantissa < 8) {  // subnormal (only possible at biased exponent 1 == leading -6)
-    return sign | static_cast<std::uint8_t>(mantissa);
-  }
-  const int code = (biased << 3) | (mantissa - 8);
-  if (code > kFp8MaxCode) return sign | kFp8MaxCode;
-  return sign | static_cast<std::uint8_t>(code);
+  // Normal: keep 3 of the 23 mantissa bits, rounding to nearest even (a carry moves into the
+  // exponent, as it should), then rebias the exponent from 127 to 7.
+  const std::uint32_t rounded = magnitude + 0x7ffffu + ((magnitude >> 20) & 1u);
+  const std::uint32_t code = (rounded >> 20) - ((127u - 7u) << 3);
+  return sign | static_cast<std::uint8_t>(std::min<std::uint32_t>(code, kFp8MaxCode));
 }
 
 float DecodeFp8E4m3(std::uint8_t v) {
@@ -324,10 +342,21 @@ void IndexerKeyCodec::Decode(const std::uint8_t* in, float* values) const {
       DecodeFp8Fp32Scales(in, in + head_dim_, head_dim_, kIndexerFp8Group, values);
       return;
     case models::IndexerKeyFormat::kFp4: {
+      // One scale per group and a 16-entry table of code values: the same products as
+      // DecodeFp4E2m1(code) * scale per element.
+      static const std::array<float, 16> table = [] {
+        std::array<float, 16> t{};
+        for (std::uint8_t code = 0; code < 16; ++code) t[code] = DecodeFp4E2m1(code);
+        return t;
+      }();
       const std::uint8_t* scales = in + CeilDiv(head_dim_, 2);
-      for (std::int64_t i = 0; i < head_dim_; ++i) {
-        const std::uint8_t code = i % 2 == 0 ? in[i / 2] & 0xf : in[i / 2] >> 4;
-        values[i] = DecodeFp4E2m1(code) * E8m0ToFloat(scales[i / kMxfp4Group]);
+      for (std::int64_t g = 0; g * kMxfp4Group < head_dim_; ++g) {
+        const float scale = E8m0ToFloat(scales[g]);
+        const std::int64_t end = std::min(head_dim_, (g + 1) * kMxfp4Group);
+        for (std::int64_t i = g * kMxfp4Group; i < end; ++i) {
+          const std::uint8_t code = i % 2 == 0 ? in[i / 2] & 0xf : in[i / 2] >> 4;
+          values[i] = table[code] * scale;
+        }
       }
       return;
     }

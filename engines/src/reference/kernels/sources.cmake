@@ -7,6 +7,7 @@ infermeter_add_library(engines_kernels
     src/reference/kernels/gemv.cpp
     src/reference/kernels/ops.cpp
     src/reference/kernels/kv_codec.cpp
+    src/reference/kernels/kv_decode_simd.cpp
   DEPS
     infermeter::core
     infermeter::models

@@ -97,7 +97,9 @@ void AttendRange(const HeadLayout& hl, const float* q, std::int64_t q_stride, st
       // Scores of this group's heads against the tile.
       TileScores(q + h0 * q_stride, q_stride, hl.heads_per_group, rows, key_at, n, hl.q_dim,
                  hl.scale, scores, kTileKeys);
-      // Online softmax: rescale what was accumulated to the new running max, add the tile.
+      // Online softmax: rescale what was accumulated to the new running max (the factor is
+      // applied inside TileAccumulate), add the tile.
+      float* rescale = scores + hl.heads_per_group * kTileKeys;
       for (std::int64_t hh = 0; hh < hl.heads_per_group; ++hh) {
         const std::int64_t h = h0 + hh;
         float* s = scores + hh * kTileKeys;
@@ -112,12 +114,9 @@ void AttendRange(const HeadLayout& hl, const float* q, std::int64_t q_stride, st
         }
         st.l[h] = st.l[h] * correction + sum;
         st.m[h] = new_max;
-        if (correction != 1.0f) {
-          float* acc = st.acc + h * hl.v_dim;
-          for (std::int64_t i = 0; i < hl.v_dim; ++i) acc[i] *= correction;
-        }
+        rescale[hh] = correction;
       }
-      TileAccumulate(scores, kTileKeys, hl.heads_per_group, rows, value_at, n, hl.v_dim,
+      TileAccumulate(scores, kTileKeys, hl.heads_per_group, rows, value_at, n, hl.v_dim, rescale,
                      st.acc + h0 * hl.v_dim, hl.v_dim);
     }
   }
@@ -157,7 +156,8 @@ double RunAttention(const HeadLayout& hl, std::int64_t q_stride, std::int64_t ou
   const std::int64_t heads = hl.heads();
   const std::int64_t state_floats = heads * (2 + hl.v_dim);
   const std::int64_t tile_floats = ad::kTileKeys * hl.row_floats;
-  const std::int64_t score_floats = ad::kTileKeys * hl.heads_per_group;
+  // Scores of a tile, then one rescale factor per head.
+  const std::int64_t score_floats = (ad::kTileKeys + 1) * hl.heads_per_group;
   scratch.thread.Reserve(static_cast<std::size_t>(tile_floats + score_floats + state_floats));
   const auto n_queries = static_cast<std::int64_t>(queries.size());
 
@@ -186,7 +186,9 @@ double RunAttention(const HeadLayout& hl, std::int64_t q_stride, std::int64_t ou
     }
 
     const auto n_items = static_cast<std::int64_t>(scratch.items.size());
-#pragma omp parallel for schedule(dynamic, 1)
+    // A lone item (a decode query of at most kChunkKeys keys) runs on this thread: waking the
+    // team would cost more than it saves.
+#pragma omp parallel for schedule(dynamic, 1) if (n_items > 1)
     for (std::int64_t it = 0; it < n_items; ++it) {
       const auto& item = scratch.items[static_cast<std::size_t>(it)];
       const AttentionQuery& q = queries[static_cast<std::size_t>(item.query)];
@@ -202,7 +204,7 @@ double RunAttention(const HeadLayout& hl, std::int64_t q_stride, std::int64_t ou
 
     // Merge each multi-chunk query's parts in chunk order, rescaled to their common max.
     if (partials > 0) {
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (wave_end - wave_begin > 1)
       for (std::int64_t qi = wave_begin; qi < wave_end; ++qi) {
         const std::int64_t first = scratch.first_partial[static_cast<std::size_t>(qi - wave_begin)];
         if (first < 0) continue;

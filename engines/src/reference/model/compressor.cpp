@@ -96,7 +96,8 @@ void RunCompressor(LayerContext& c, const CompressorWeights& w, const float* x,
   KvCache& cache = c.cache;
   const Step& step = c.step;
   const std::size_t layer = c.layer;
-#pragma omp parallel for schedule(dynamic, 1)
+  // A decode step folds one row per slice: too little to wake the team for.
+#pragma omp parallel for schedule(dynamic, 1) if (m > 4)
   for (std::int64_t item = 0; item < n_slices * chunks; ++item) {
     const std::int64_t s = item / chunks;
     const std::int64_t c0 = (item % chunks) * kChannelChunk;

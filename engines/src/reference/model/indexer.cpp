@@ -84,7 +84,7 @@ double Score(LayerContext& c, const float* q, const float* weights, const std::i
         [&](const std::uint8_t* in, float* out) { codec.Decode(in, out); }, decoded);
     shared[s] = decoded;
   }
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (n_tasks > 1)
   for (std::int64_t t = 0; t < n_tasks; ++t) {
     const Task task = tasks[t];
     const SequenceKv& seq = step.kv(task.row_begin);
@@ -142,7 +142,7 @@ KeySelection ScoreAndSelect(LayerContext& c, const float* q, const float* weight
 
   c.attention.thread.Reserve(static_cast<std::size_t>(most));
   ThreadScratch& scratch = c.attention.thread;
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (m > 1)
   for (std::int64_t r = 0; r < m; ++r) {
     if (list_at[r] < 0) {
       lists[r] = nullptr;

@@ -16,11 +16,14 @@ void TileScores(const float* q, std::int64_t q_stride, std::int64_t heads, const
                 std::int64_t offset, std::int64_t n, std::int64_t dim, float scale, float* scores,
                 std::int64_t score_stride);
 
-// acc[h * acc_stride + i] += sum_j p[h * p_stride + j] * (rows[j] + offset)[i]
-// for h < heads, i < dim.
+// acc[h * acc_stride + i] = acc[h * acc_stride + i] * rescale[h]
+//                            + sum_j p[h * p_stride + j] * (rows[j] + offset)[i]
+// for h < heads, i < dim (rescale null: 1). The rescale (online softmax's correction to a new
+// running max) is applied as the accumulators are loaded, saving a pass over them; it rounds
+// exactly as a separate multiply would.
 void TileAccumulate(const float* p, std::int64_t p_stride, std::int64_t heads,
                     const float* const* rows, std::int64_t offset, std::int64_t n, std::int64_t dim,
-                    float* acc, std::int64_t acc_stride);
+                    const float* rescale, float* acc, std::int64_t acc_stride);
 
 // out[j] = sum_h w[h] * max(0, dot(q + h * dim, keys + j * dim, dim)) for j < n: the
 // lightning indexer's score of n keys for one query.

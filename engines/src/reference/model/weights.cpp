@@ -1,7 +1,10 @@
 #include "model/weights.h"
 
+#include <algorithm>
 #include <cmath>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -18,6 +21,28 @@ std::uint64_t Mix(std::uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
+}
+
+// fn(begin, end) over [0, n) split across the cores with plain threads, not OpenMP: weights are
+// generated on the caller's thread (the CLI's main thread), and an OpenMP team left there keeps
+// its idle worker counted by libgomp, which then sees more threads than cores and makes the
+// engine's own team sleep on a futex at every parallel region instead of spinning (decode steps
+// ran 2x slower). Each element depends only on its index, so the split changes no value.
+template <class Fn>
+void ParallelRanges(std::int64_t n, Fn fn) {
+  constexpr std::int64_t kMinPerThread = std::int64_t{1} << 16;
+  const std::int64_t threads = std::clamp<std::int64_t>(
+      n / kMinPerThread, 1, std::max<unsigned>(1, std::thread::hardware_concurrency()));
+  if (threads == 1) {
+    fn(std::int64_t{0}, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (std::int64_t t = 1; t < threads; ++t) {
+    pool.emplace_back(fn, n * t / threads, n * (t + 1) / threads);
+  }
+  fn(std::int64_t{0}, n / threads);
+  for (auto& th : pool) th.join();
 }
 
 // The generator key of one tensor: FNV-1a of its name, mixed with the seed.
@@ -49,11 +74,12 @@ WeightTensor RandomTensor(const TensorSpec& spec, const models::Architecture& ar
     case TensorStorage::kBf16Matrix: {
       std::vector<Bf16> values(static_cast<std::size_t>(n));
       const float scale = static_cast<float>(spec.scale);
-#pragma omp parallel for schedule(static)
-      for (std::int64_t i = 0; i < n; ++i) {
-        values[static_cast<std::size_t>(i)] =
-            ToBf16(NormalLike(key, static_cast<std::uint64_t>(i)) * scale);
-      }
+      ParallelRanges(n, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) {
+          values[static_cast<std::size_t>(i)] =
+              ToBf16(NormalLike(key, static_cast<std::uint64_t>(i)) * scale);
+        }
+      });
       return MakeMatrixTensor(spec, std::move(values));
     }
     case TensorStorage::kF32: {
@@ -62,11 +88,12 @@ WeightTensor RandomTensor(const TensorSpec& spec, const models::Architecture& ar
         values.assign(values.size(), static_cast<float>(spec.scale));
       } else {
         const float scale = static_cast<float>(spec.scale);
-#pragma omp parallel for schedule(static)
-        for (std::int64_t i = 0; i < n; ++i) {
-          values[static_cast<std::size_t>(i)] =
-              NormalLike(key, static_cast<std::uint64_t>(i)) * scale;
-        }
+        ParallelRanges(n, [&](std::int64_t begin, std::int64_t end) {
+          for (std::int64_t i = begin; i < end; ++i) {
+            values[static_cast<std::size_t>(i)] =
+                NormalLike(key, static_cast<std::uint64_t>(i)) * scale;
+          }
+        });
       }
       WeightTensor t;
       t.shape = spec.shape;
@@ -79,7 +106,7 @@ WeightTensor RandomTensor(const TensorSpec& spec, const models::Architecture& ar
       const std::int64_t k = spec.shape[1];
       const std::int64_t experts = arch.moe.num_routed_experts;
       std::vector<std::int32_t> table(static_cast<std::size_t>(n));
-#pragma omp parallel for schedule(static)
+      // Serial: vocab x top-k entries are few (and no OpenMP team on this thread, as above).
       for (std::int64_t r = 0; r < rows; ++r) {
         std::int32_t* row = table.data() + r * k;
         for (std::int64_t j = 0; j < k; ++j) {

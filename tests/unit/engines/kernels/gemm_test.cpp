@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <set>
+#include <string>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -185,6 +188,47 @@ TEST(MatMul, TwoThreadsAtOnce) {
   b.join();
   EXPECT_TRUE(ok_a);
   EXPECT_TRUE(ok_b);
+}
+
+// A row's output depends on its own activations only, never on how many rows share the call:
+// a sequence must decode to the same bits alone or in a batch, and a prompt to the same bits
+// in one prefill chunk or several.
+void ExpectRowsIndependentOfM(MatMulPath path, std::int64_t n, std::int64_t k,
+                              const std::vector<std::int64_t>& ms) {
+  const Bf16Matrix w = RandomMatrix(n, k, 31);
+  const std::int64_t most = *std::max_element(ms.begin(), ms.end());
+  const std::vector<float> x = Random(static_cast<std::size_t>(most * k), 32);
+  std::vector<float> alone(static_cast<std::size_t>(most * n));
+  for (std::int64_t i = 0; i < most; ++i) {
+    MatMulVia(path, x.data() + i * k, 1, k, w, alone.data() + i * n, n, false);
+  }
+  for (std::int64_t m : ms) {
+    std::vector<float> together(static_cast<std::size_t>(m * n));
+    MatMulVia(path, x.data(), m, k, w, together.data(), n, false);
+    for (std::int64_t i = 0; i < m * n; ++i) {
+      ASSERT_EQ(together[i], alone[i]) << "M=" << m << " row " << i / n << " col " << i % n;
+    }
+  }
+}
+
+TEST(MatMul, GemvRowsIndependentOfM) {
+  ExpectRowsIndependentOfM(MatMulPath::kGemv, 300, 700, {2, 3, 4, 5, 9});
+}
+
+TEST(MatMul, OneDnnRowsIndependentOfM) {
+  ExpectRowsIndependentOfM(MatMulPath::kOneDnn, 300, 700, {2, 7, 64, 65, 300});
+}
+
+TEST(MatMul, NeverRunsOneDnnReferenceKernel) {
+  // Strided and accumulating outputs included: oneDNN 2.6 has no fast kernel for a strided
+  // output with blocked weights, and its reference loop is hundreds of times slower.
+  Check(MatMulPath::kOneDnn, {70, 300, 200, 3, 5, true}, 41);
+  Check(MatMulPath::kOneDnn, {70, 300, 200, 3, 5, false}, 42);
+  Check(MatMulPath::kOneDnn, {70, 300, 200}, 43);
+  const std::set<std::string> kernels = MatMulOneDnnKernelsUsed();
+  ASSERT_FALSE(kernels.empty());
+  for (const std::string& kernel : kernels)
+    EXPECT_EQ(kernel.rfind("ref", 0), std::string::npos) << kernel;
 }
 
 TEST(MatMul, RejectsShortStrides) {
