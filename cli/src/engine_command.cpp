@@ -139,9 +139,10 @@ int RunGenerate(const GenerateOptions& options) {
     return 0;
   }
   std::cout << fmt::format("{}: {}\n", engine->Describe().model, engine->Describe().details);
-  std::cout << fmt::format("prompt {} tokens, generated {} ({}), TTFT {:.1f} ms, median ITL {:.2f} ms\n",
-                           usage.prompt_tokens, usage.completion_tokens,
-                           ToString(sink->finish()->reason), ttft_s * 1e3, itl_s * 1e3);
+  std::cout << fmt::format(
+      "prompt {} tokens, generated {} ({}), TTFT {:.1f} ms, median ITL {:.2f} ms\n",
+      usage.prompt_tokens, usage.completion_tokens, ToString(sink->finish()->reason), ttft_s * 1e3,
+      itl_s * 1e3);
   std::cout << "tokens:";
   for (const TokenId id : generated) std::cout << ' ' << id;
   std::cout << "\n\n";
@@ -170,8 +171,7 @@ int RunGenerate(const GenerateOptions& options) {
 
 // The newest full (non-quick) measured peak for `metric`/`dtype` on this host, or nullopt.
 std::optional<results::HardwarePeak> FindPeak(const std::vector<results::HardwarePeak>& peaks,
-                                              const std::string& metric,
-                                              const std::string& dtype) {
+                                              const std::string& metric, const std::string& dtype) {
   std::optional<results::HardwarePeak> best;
   for (const auto& peak : peaks) {
     if (peak.metric != metric || peak.dtype != dtype) continue;
@@ -186,9 +186,10 @@ int RunRoofline(const RooflineOptions& options) {
   const auto gemm_peak = FindPeak(peaks, "gemm_flops_per_s", "bf16");
   const auto bandwidth = FindPeak(peaks, "memory_bandwidth_bytes_per_s", "");
   if (!gemm_peak || !bandwidth) {
-    throw Error(fmt::format("{} has no measured BF16 GEMM peak or memory bandwidth; run "
-                            "`infermeter probe --db {}` first",
-                            options.db_path, options.db_path));
+    throw Error(
+        fmt::format("{} has no measured BF16 GEMM peak or memory bandwidth; run "
+                    "`infermeter probe --db {}` first",
+                    options.db_path, options.db_path));
   }
 
   engines::ReferenceEngineOptions engine_options = options.engine;
@@ -238,34 +239,35 @@ int RunRoofline(const RooflineOptions& options) {
     }
     return f;
   }();
-  const models::DecodeTraffic traffic = models::DecodeStepTraffic(
-      arch, mid_context, 1, *models::FindWeightFormat("bf16"), format);
+  const models::DecodeTraffic traffic =
+      models::DecodeStepTraffic(arch, mid_context, 1, *models::FindWeightFormat("bf16"), format);
   const double decode_bytes = traffic.weight_bytes + traffic.kv_read_bytes;
   const double decode_rate = decode_bytes / itl_s;
 
   const double prefill_ratio = prefill_rate / gemm_peak->value;
   const double decode_ratio = decode_rate / bandwidth->value;
   if (options.json) {
-    nlohmann::json out = {
-        {"model", arch.name},
-        {"engine", engine->Describe().details},
-        {"bf16_gemm_peak_flops_per_s", gemm_peak->value},
-        {"bf16_gemm_peak_method", gemm_peak->method},
-        {"memory_bandwidth_bytes_per_s", bandwidth->value},
-        {"prefill", {{"prompt_tokens", options.prompt_tokens},
-                     {"seconds", prefill_s},
-                     {"flops", FlopsJson(prefill_flops)},
-                     {"flops_per_s", prefill_rate},
-                     {"gemm_flop_share", gemm_share},
-                     {"fraction_of_peak", prefill_ratio}}},
-        {"decode", {{"batch", 1},
-                    {"context_tokens", mid_context},
-                    {"median_itl_s", itl_s},
-                    {"bytes_per_token", decode_bytes},
-                    {"weight_bytes_per_token", traffic.weight_bytes},
-                    {"kv_bytes_per_token", traffic.kv_read_bytes},
-                    {"bytes_per_s", decode_rate},
-                    {"fraction_of_bandwidth", decode_ratio}}}};
+    nlohmann::json out = {{"model", arch.name},
+                          {"engine", engine->Describe().details},
+                          {"bf16_gemm_peak_flops_per_s", gemm_peak->value},
+                          {"bf16_gemm_peak_method", gemm_peak->method},
+                          {"memory_bandwidth_bytes_per_s", bandwidth->value},
+                          {"prefill",
+                           {{"prompt_tokens", options.prompt_tokens},
+                            {"seconds", prefill_s},
+                            {"flops", FlopsJson(prefill_flops)},
+                            {"flops_per_s", prefill_rate},
+                            {"gemm_flop_share", gemm_share},
+                            {"fraction_of_peak", prefill_ratio}}},
+                          {"decode",
+                           {{"batch", 1},
+                            {"context_tokens", mid_context},
+                            {"median_itl_s", itl_s},
+                            {"bytes_per_token", decode_bytes},
+                            {"weight_bytes_per_token", traffic.weight_bytes},
+                            {"kv_bytes_per_token", traffic.kv_read_bytes},
+                            {"bytes_per_s", decode_rate},
+                            {"fraction_of_bandwidth", decode_ratio}}}};
     std::cout << out.dump(2) << "\n";
     return 0;
   }
@@ -274,12 +276,12 @@ int RunRoofline(const RooflineOptions& options) {
   for (const char* header : {"phase", "measured", "roofline input", "peak", "fraction"}) {
     table.AddColumn(header);
   }
-  table.AddRow({fmt::format("prefill {} tokens", options.prompt_tokens),
-                fmt::format("{:.1f} GFLOP/s ({:.3f} s)", prefill_rate / 1e9, prefill_s),
-                fmt::format("{:.1f} GFLOP ({:.0f}% GEMM)", Sum(prefill_flops) / 1e9,
-                            gemm_share * 100),
-                fmt::format("{:.1f} GFLOP/s bf16", gemm_peak->value / 1e9),
-                fmt::format("{:.1f}%", prefill_ratio * 100)});
+  table.AddRow(
+      {fmt::format("prefill {} tokens", options.prompt_tokens),
+       fmt::format("{:.1f} GFLOP/s ({:.3f} s)", prefill_rate / 1e9, prefill_s),
+       fmt::format("{:.1f} GFLOP ({:.0f}% GEMM)", Sum(prefill_flops) / 1e9, gemm_share * 100),
+       fmt::format("{:.1f} GFLOP/s bf16", gemm_peak->value / 1e9),
+       fmt::format("{:.1f}%", prefill_ratio * 100)});
   table.AddRow({fmt::format("decode batch 1 @ {}", mid_context),
                 fmt::format("{:.2f} GB/s ({:.2f} ms/token)", decode_rate / 1e9, itl_s * 1e3),
                 fmt::format("{:.1f} MB/token", decode_bytes / 1e6),
@@ -292,8 +294,8 @@ int RunRoofline(const RooflineOptions& options) {
 }  // namespace
 
 void AddEngineCommand(CLI::App& app, CommandAction* action) {
-  auto* engine = app.add_subcommand(
-      "engine", "Drive the embedded reference engine directly (no harness)");
+  auto* engine =
+      app.add_subcommand("engine", "Drive the embedded reference engine directly (no harness)");
   engine->require_subcommand(1);
 
   auto generate_options = std::make_shared<GenerateOptions>();
@@ -301,8 +303,9 @@ void AddEngineCommand(CLI::App& app, CommandAction* action) {
       "generate", "Run one request and show its tokens, latency, FLOPs by op class and KV bytes");
   AddReferenceEngineOptions(*generate, generate_options->engine);
   generate->add_option("--prompt", generate_options->prompt, "prompt text (tokenized as bytes)");
-  generate->add_option("--prompt-tokens", generate_options->prompt_tokens,
-                       "random prompt of this many tokens (when --prompt is not given)")
+  generate
+      ->add_option("--prompt-tokens", generate_options->prompt_tokens,
+                   "random prompt of this many tokens (when --prompt is not given)")
       ->capture_default_str();
   generate->add_option("--max-tokens", generate_options->max_tokens, "tokens to generate")
       ->capture_default_str();
@@ -324,14 +327,17 @@ void AddEngineCommand(CLI::App& app, CommandAction* action) {
       "Measure prefill FLOP/s and batch-1 decode bandwidth against the probe's measured peaks");
   AddReferenceEngineOptions(*roofline, roofline_options->engine);
   AddDbOption(*roofline, &roofline_options->db_path);
-  roofline->add_option("--prompt-tokens", roofline_options->prompt_tokens,
-                       "prompt length of the prefill measurement")
+  roofline
+      ->add_option("--prompt-tokens", roofline_options->prompt_tokens,
+                   "prompt length of the prefill measurement")
       ->capture_default_str();
-  roofline->add_option("--decode-prompt-tokens", roofline_options->decode_prompt_tokens,
-                       "prompt length before the decode measurement")
+  roofline
+      ->add_option("--decode-prompt-tokens", roofline_options->decode_prompt_tokens,
+                   "prompt length before the decode measurement")
       ->capture_default_str();
-  roofline->add_option("--decode-tokens", roofline_options->decode_tokens,
-                       "tokens generated in the decode measurement")
+  roofline
+      ->add_option("--decode-tokens", roofline_options->decode_tokens,
+                   "tokens generated in the decode measurement")
       ->capture_default_str();
   roofline->add_flag("--json", roofline_options->json, "print JSON");
   roofline->callback([roofline_options, action] {

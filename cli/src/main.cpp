@@ -11,11 +11,11 @@
 
 #include "command.h"
 #include "db_command.h"
+#include "engine_command.h"
 #include "infermeter/core/error.h"
 #include "infermeter/core/log.h"
 #include "infermeter/core/version.h"
 #include "model_command.h"
-#include "engine_command.h"
 #include "probe_command.h"
 #include "runs_command.h"
 #include "trace_command.h"

@@ -123,9 +123,9 @@ class ReferenceEngine final : public Engine {
                     .max_step_tokens = options.max_step_tokens},
                    cache_),
         threads_(options.threads > 0 ? options.threads : omp_get_num_procs()) {
-    reference::ModelWeights weights = options.safetensors.empty()
-                                          ? reference::MakeRandomWeights(arch_, options.seed)
-                                          : reference::LoadSafetensorsWeights(arch_, options.safetensors);
+    reference::ModelWeights weights =
+        options.safetensors.empty() ? reference::MakeRandomWeights(arch_, options.seed)
+                                    : reference::LoadSafetensorsWeights(arch_, options.safetensors);
     model_ = std::make_unique<Model>(arch_, std::move(weights), layout_);
     description_ = {
         .name = "reference",
@@ -203,11 +203,11 @@ class ReferenceEngine final : public Engine {
       unseen.swap(inbox_);
     }
     for (auto& submission : unseen) {
-      endings_.push_back({std::move(submission.sink),
-                          EngineFinish{.id = submission.request.id,
-                                       .usage = {},
-                                       .reason = FinishReason::kCancelled,
-                                       .engine_time_ns = MonotonicNs()}});
+      endings_.push_back(
+          {std::move(submission.sink), EngineFinish{.id = submission.request.id,
+                                                    .usage = {},
+                                                    .reason = FinishReason::kCancelled,
+                                                    .engine_time_ns = MonotonicNs()}});
     }
     PublishStats();
     DeliverEndings();
@@ -240,16 +240,16 @@ class ReferenceEngine final : public Engine {
   void Admit(Submission submission) {
     EngineRequest& request = submission.request;
     const auto fail = [&](std::string message) {
-      endings_.push_back(
-          {std::move(submission.sink), EngineFailure{request.id, std::move(message), MonotonicNs()}});
+      endings_.push_back({std::move(submission.sink),
+                          EngineFailure{request.id, std::move(message), MonotonicNs()}});
     };
     if (request.prompt_tokens.empty()) {
       request.prompt_tokens = reference::TokenizeBytes(request.prompt_text);
     }
     if (request.prompt_tokens.empty()) return fail("the prompt is empty");
     if (request.max_output_tokens < 1) {
-      return fail(fmt::format("max_output_tokens is {}; it must be at least 1",
-                              request.max_output_tokens));
+      return fail(
+          fmt::format("max_output_tokens is {}; it must be at least 1", request.max_output_tokens));
     }
     for (std::size_t i = 0; i < request.prompt_tokens.size(); ++i) {
       const TokenId id = request.prompt_tokens[i];
@@ -281,9 +281,9 @@ class ReferenceEngine final : public Engine {
     reference::StepPlan plan = scheduler_.Plan();
     for (auto& rejected : plan.rejected) {
       live_.erase(rejected.seq->request.id);
-      endings_.push_back({std::move(rejected.seq->sink),
-                          EngineFailure{rejected.seq->request.id, std::move(rejected.reason),
-                                        MonotonicNs()}});
+      endings_.push_back(
+          {std::move(rejected.seq->sink),
+           EngineFailure{rejected.seq->request.id, std::move(rejected.reason), MonotonicNs()}});
     }
     if (plan.slices.empty()) return;
 
@@ -327,13 +327,12 @@ class ReferenceEngine final : public Engine {
       const bool stop = !seq.request.ignore_eos && token == options_.eos_token_id;
       const bool length = seq.generated_tokens >= seq.request.max_output_tokens;
       if (stop || length) {
-        const EngineFinish finish{
-            .id = seq.request.id,
-            .usage = {.prompt_tokens = seq.prompt_tokens,
-                      .cached_prompt_tokens = seq.cached_prompt_tokens,
-                      .completion_tokens = seq.generated_tokens},
-            .reason = stop ? FinishReason::kStop : FinishReason::kLength,
-            .engine_time_ns = now_ns};
+        const EngineFinish finish{.id = seq.request.id,
+                                  .usage = {.prompt_tokens = seq.prompt_tokens,
+                                            .cached_prompt_tokens = seq.cached_prompt_tokens,
+                                            .completion_tokens = seq.generated_tokens},
+                                  .reason = stop ? FinishReason::kStop : FinishReason::kLength,
+                                  .engine_time_ns = now_ns};
         const RequestId id = seq.request.id;
         std::unique_ptr<Sequence> owned = scheduler_.Finish(&seq);
         live_.erase(id);

@@ -46,9 +46,9 @@ struct EngineRequest {
 // Tokens the engine produced since its last chunk for this request.
 struct EngineChunk {
   RequestId id;
-  std::vector<TokenId> tokens;  // may be empty when the transport gives only text
-  std::int64_t token_count = 0;  // tokens in this chunk (== tokens.size() when ids are known)
-  std::string text;              // decoded text when the engine has it, else empty
+  std::vector<TokenId> tokens;      // may be empty when the transport gives only text
+  std::int64_t token_count = 0;     // tokens in this chunk (== tokens.size() when ids are known)
+  std::string text;                 // decoded text when the engine has it, else empty
   std::int64_t engine_time_ns = 0;  // engine's monotonic clock when the chunk was emitted
 };
 
@@ -133,8 +133,8 @@ struct EngineStats {
 };
 
 struct EngineDescription {
-  std::string name;   // "reference", "openai"
-  std::string model;  // model or preset name
+  std::string name;     // "reference", "openai"
+  std::string model;    // model or preset name
   std::string details;  // one line: dtype, cache format, threads, endpoint, ...
 };
 

@@ -20,10 +20,10 @@ struct ReferenceEngineOptions {
   // A built-in name ("v4-mini", "tiny", ...) or a path to an architecture file that models/
   // reads (infermeter JSON or a Hugging Face config.json).
   std::string model = "v4-mini";
-  std::uint64_t seed = 0;                             // random weights: same seed, same weights
-  std::vector<std::filesystem::path> safetensors;     // non-empty: load these weights instead
-  std::string kv_format;                              // "" = the model's default (models/)
-  std::string indexer_key_format;                     // "" = the model's default
+  std::uint64_t seed = 0;                          // random weights: same seed, same weights
+  std::vector<std::filesystem::path> safetensors;  // non-empty: load these weights instead
+  std::string kv_format;                           // "" = the model's default (models/)
+  std::string indexer_key_format;                  // "" = the model's default
   std::int64_t kv_cache_bytes = std::int64_t{1} << 30;
   std::int64_t block_tokens = 128;
   bool prefix_caching = true;
