@@ -1,6 +1,7 @@
 #include "engine_command.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -181,6 +182,12 @@ std::optional<results::HardwarePeak> FindPeak(const std::vector<results::Hardwar
 }
 
 int RunRoofline(const RooflineOptions& options) {
+  if (!std::filesystem::exists(options.db_path)) {
+    throw Error(
+        fmt::format("no results database at '{}' to read measured peaks from; run "
+                    "`infermeter probe --db {}` first",
+                    options.db_path, options.db_path));
+  }
   auto store = results::ResultsStore::OpenForReading(options.db_path);
   const auto peaks = store.LoadHardwarePeaks();
   const auto gemm_peak = FindPeak(peaks, "gemm_flops_per_s", "bf16");
