@@ -7,6 +7,7 @@ infermeter_add_test(engines_model_test
     engines/model/consistency_test.cpp
     engines/model/safetensors_test.cpp
     engines/model/gqa_reference_test.cpp
+    engines/model/attention_bf16_test.cpp
   LINK infermeter::engines_model infermeter::engines_kv infermeter::engines_kernels
        infermeter::models fmt::fmt OpenMP::OpenMP_CXX
   LABELS unit

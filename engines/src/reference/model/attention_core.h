@@ -20,6 +20,7 @@
 #include <span>
 #include <vector>
 
+#include "model/attention_bf16.h"
 #include "model/simd.h"
 #include "model/workspace.h"
 
@@ -76,11 +77,41 @@ struct State {
   float* acc;
 };
 
-template <class Fetch>
+// BF16 copies of a range's queries and of the current tile (null pointers: the FP32 kernels).
+struct Bf16Tile {
+  Bf16* q = nullptr;       // heads() rows of Bf16PaddedDim(q_dim)
+  Bf16* keys = nullptr;    // kTileKeys rows of Bf16PaddedDim(q_dim)
+  Bf16* values = nullptr;  // kTileKeys rows of Bf16PaddedDim(v_dim), unless SharesKeys
+
+  // Floats of scratch the three buffers take.
+  static std::int64_t Floats(const HeadLayout& hl) {
+    const std::int64_t qp = Bf16PaddedDim(hl.q_dim);
+    return (hl.heads() * qp + kTileKeys * qp + kTileKeys * Bf16PaddedDim(hl.v_dim)) / 2;
+  }
+  static Bf16Tile In(const HeadLayout& hl, float* buf) {
+    const std::int64_t qp = Bf16PaddedDim(hl.q_dim);
+    Bf16Tile t;
+    t.q = reinterpret_cast<Bf16*>(buf);
+    t.keys = t.q + hl.heads() * qp;
+    t.values = t.keys + kTileKeys * qp;
+    return t;
+  }
+  // Values are the leading v_dim floats of each key (V4's shared KV, MLA's latent): the packed
+  // key tile serves as the value tile.
+  static bool SharesKeys(const HeadLayout& hl) {
+    return hl.value_offset == hl.key_offset && hl.value_group_stride == hl.key_group_stride &&
+           hl.v_dim <= hl.q_dim;
+  }
+};
+
+template <class Fetch, class FetchBf16>
 void AttendRange(const HeadLayout& hl, const float* q, std::int64_t q_stride, std::int64_t query,
-                 std::int64_t begin, std::int64_t end, Fetch& fetch, float* tile, float* scores,
-                 State st) {
+                 std::int64_t begin, std::int64_t end, Fetch& fetch, FetchBf16& fetch_bf16,
+                 float* tile, float* scores, State st, Bf16Tile bf) {
   const std::int64_t heads = hl.heads();
+  const std::int64_t q_padded = Bf16PaddedDim(hl.q_dim);
+  // Queries are rounded once per range, whichever chunk of the query it is.
+  if (bf.q != nullptr) PackRowsBf16(q, q_stride, heads, hl.q_dim, bf.q);
   for (std::int64_t h = 0; h < heads; ++h) {
     st.m[h] = -std::numeric_limits<float>::infinity();
     st.l[h] = 0;
@@ -89,35 +120,49 @@ void AttendRange(const HeadLayout& hl, const float* q, std::int64_t q_stride, st
   for (std::int64_t k0 = begin; k0 < end; k0 += kTileKeys) {
     const std::int64_t n = std::min(kTileKeys, end - k0);
     const float* rows[kTileKeys];
-    fetch(query, k0, n, tile, rows);
+    const Bf16* packed[kTileKeys];
+    // BF16 rows already rounded once for many queries (see RunAttention), or floats to round.
+    const bool prepacked = bf.q != nullptr && hl.groups == 1 && Bf16Tile::SharesKeys(hl) &&
+                           fetch_bf16(query, k0, n, packed);
+    if (!prepacked) fetch(query, k0, n, tile, rows);
     for (std::int64_t g = 0; g < hl.groups; ++g) {
       const std::int64_t key_at = hl.key_offset + g * hl.key_group_stride;
       const std::int64_t value_at = hl.value_offset + g * hl.value_group_stride;
       const std::int64_t h0 = g * hl.heads_per_group;
       // Scores of this group's heads against the tile.
-      TileScores(q + h0 * q_stride, q_stride, hl.heads_per_group, rows, key_at, n, hl.q_dim,
-                 hl.scale, scores, kTileKeys);
+      if (bf.q != nullptr) {
+        if (!prepacked) {
+          PackTileBf16(rows, key_at, n, hl.q_dim, bf.keys);
+          for (std::int64_t j = 0; j < n; ++j) packed[j] = bf.keys + j * q_padded;
+        }
+        TileScoresBf16(bf.q + h0 * q_padded, hl.heads_per_group, packed, n, q_padded, hl.scale,
+                       scores, kTileKeys);
+      } else {
+        TileScores(q + h0 * q_stride, q_stride, hl.heads_per_group, rows, key_at, n, hl.q_dim,
+                   hl.scale, scores, kTileKeys);
+      }
       // Online softmax: rescale what was accumulated to the new running max (the factor is
       // applied inside TileAccumulate), add the tile.
       float* rescale = scores + hl.heads_per_group * kTileKeys;
       for (std::int64_t hh = 0; hh < hl.heads_per_group; ++hh) {
         const std::int64_t h = h0 + hh;
-        float* s = scores + hh * kTileKeys;
-        float tile_max = s[0];
-        for (std::int64_t j = 1; j < n; ++j) tile_max = std::max(tile_max, s[j]);
-        const float new_max = std::max(st.m[h], tile_max);
-        const float correction = std::exp(st.m[h] - new_max);  // 0 on the first tile
-        float sum = 0;
-        for (std::int64_t j = 0; j < n; ++j) {
-          s[j] = std::exp(s[j] - new_max);
-          sum += s[j];
-        }
-        st.l[h] = st.l[h] * correction + sum;
-        st.m[h] = new_max;
-        rescale[hh] = correction;
+        rescale[hh] = SoftmaxTile(scores + hh * kTileKeys, n, &st.m[h], &st.l[h]);
       }
-      TileAccumulate(scores, kTileKeys, hl.heads_per_group, rows, value_at, n, hl.v_dim, rescale,
-                     st.acc + h0 * hl.v_dim, hl.v_dim);
+      if (bf.q != nullptr) {
+        const Bf16* const* values = packed;
+        const Bf16* value_rows[kTileKeys];
+        if (!Bf16Tile::SharesKeys(hl)) {
+          PackTileBf16(rows, value_at, n, hl.v_dim, bf.values);
+          const std::int64_t v_padded = Bf16PaddedDim(hl.v_dim);
+          for (std::int64_t j = 0; j < n; ++j) value_rows[j] = bf.values + j * v_padded;
+          values = value_rows;
+        }
+        TileAccumulateBf16(scores, kTileKeys, hl.heads_per_group, values, n, hl.v_dim, rescale,
+                           st.acc + h0 * hl.v_dim, hl.v_dim);
+      } else {
+        TileAccumulate(scores, kTileKeys, hl.heads_per_group, rows, value_at, n, hl.v_dim, rescale,
+                       st.acc + h0 * hl.v_dim, hl.v_dim);
+      }
     }
   }
 }
@@ -148,17 +193,28 @@ inline void Finish(const HeadLayout& hl, const float* m, const float* l, const f
 // are merged in order. The result is therefore the same bits whatever the thread count and
 // whichever other queries share the step, while decode queries with long lists still use
 // every thread. Queries run in waves so the partial states stay bounded for long prefills.
-template <class Fetch>
+//
+// fetch_bf16(query_index, first_key, count, rows), where given, may instead set rows[0..count)
+// to the same keys already rounded to BF16 (rows of Bf16PaddedDim(q_dim) values, zeros past
+// q_dim) and return true; it is only asked when the BF16 kernels run, and only for layouts
+// whose values lead their keys in one group (Bf16Tile::SharesKeys, groups == 1). Rounding is
+// deterministic, so either source gives the same bits.
+template <class Fetch, class FetchBf16>
 double RunAttention(const HeadLayout& hl, std::int64_t q_stride, std::int64_t out_stride,
                     std::span<const AttentionQuery> queries, const float* sinks, Fetch&& fetch,
-                    AttentionScratch& scratch) {
+                    AttentionScratch& scratch, FetchBf16&& fetch_bf16) {
   namespace ad = attention_detail;
   const std::int64_t heads = hl.heads();
   const std::int64_t state_floats = heads * (2 + hl.v_dim);
   const std::int64_t tile_floats = ad::kTileKeys * hl.row_floats;
   // Scores of a tile, then one rescale factor per head.
   const std::int64_t score_floats = (ad::kTileKeys + 1) * hl.heads_per_group;
-  scratch.thread.Reserve(static_cast<std::size_t>(tile_floats + score_floats + state_floats));
+  // Decided once per call so every query of the call (and of any chunking of the same
+  // prefill) runs the same kernels.
+  const bool bf16 = UseBf16Attention(hl.heads_per_group);
+  const std::int64_t bf16_floats = bf16 ? ad::Bf16Tile::Floats(hl) : 0;
+  scratch.thread.Reserve(
+      static_cast<std::size_t>(tile_floats + score_floats + state_floats + bf16_floats));
   const auto n_queries = static_cast<std::int64_t>(queries.size());
 
   for (std::int64_t wave_begin = 0; wave_begin < n_queries;) {
@@ -198,7 +254,10 @@ double RunAttention(const HeadLayout& hl, std::int64_t q_stride, std::int64_t ou
       float* state = item.partial >= 0 ? scratch.partials.data() + item.partial * state_floats
                                        : scores + score_floats;
       ad::State st{state, state + heads, state + 2 * heads};
-      ad::AttendRange(hl, q.q, q_stride, item.query, item.begin, item.end, fetch, tile, scores, st);
+      const ad::Bf16Tile bf =
+          bf16 ? ad::Bf16Tile::In(hl, scores + score_floats + state_floats) : ad::Bf16Tile{};
+      ad::AttendRange(hl, q.q, q_stride, item.query, item.begin, item.end, fetch, fetch_bf16, tile,
+                      scores, st, bf);
       if (item.partial < 0) ad::Finish(hl, st.m, st.l, st.acc, sinks, q.out, out_stride);
     }
 
@@ -239,6 +298,15 @@ double RunAttention(const HeadLayout& hl, std::int64_t q_stride, std::int64_t ou
   double flops = 0;
   for (const auto& q : queries) flops += static_cast<double>(q.keys) * hl.FlopsPerKey();
   return flops;
+}
+
+// Without pre-rounded BF16 keys.
+template <class Fetch>
+double RunAttention(const HeadLayout& hl, std::int64_t q_stride, std::int64_t out_stride,
+                    std::span<const AttentionQuery> queries, const float* sinks, Fetch&& fetch,
+                    AttentionScratch& scratch) {
+  const auto none = [](std::int64_t, std::int64_t, std::int64_t, const Bf16**) { return false; };
+  return RunAttention(hl, q_stride, out_stride, queries, sinks, fetch, scratch, none);
 }
 
 }  // namespace infermeter::engines::reference

@@ -3,9 +3,11 @@
 // positions; csa layers add the compressed entries their indexer picks, hca layers every
 // compressed entry whose block has ended. A learned per-head sink joins the softmax
 // denominator. The output is de-rotated, then projected by the grouped wo_a and by wo_b.
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/ops.h"
+#include "model/attention_bf16.h"
 #include "model/compressor.h"
 #include "model/indexer.h"
 #include "model/layers.h"
@@ -94,6 +96,19 @@ void V4Attention(LayerContext& c, const float* x, float* out) {
   auto* shared_window = c.ws.TakeAs<const float*>(static_cast<std::size_t>(n_slices));
   auto* shared_first = c.ws.TakeAs<std::int64_t>(static_cast<std::size_t>(n_slices));
   auto* shared_compressed = c.ws.TakeAs<const float*>(static_cast<std::size_t>(n_slices));
+  // With the BF16 kernels the shared rows are also rounded to BF16 once (dim is a multiple of
+  // 32, so the rows need no padding): each query then reads half the bytes and rounds nothing.
+  const bool bf16 = UseBf16Attention(heads) && dim == Bf16PaddedDim(dim);
+  auto* shared_window_bf16 = c.ws.TakeAs<const Bf16*>(static_cast<std::size_t>(n_slices));
+  auto* shared_compressed_bf16 = c.ws.TakeAs<const Bf16*>(static_cast<std::size_t>(n_slices));
+  const auto round_rows = [&](const float* rows, std::int64_t count) {
+    auto* out = c.ws.TakeAs<Bf16>(static_cast<std::size_t>(count * dim));
+#pragma omp parallel for schedule(static) if (count > 64)
+    for (std::int64_t b = 0; b < count; b += 64) {
+      PackRowsBf16(rows + b * dim, dim, std::min<std::int64_t>(64, count - b), dim, out + b * dim);
+    }
+    return static_cast<const Bf16*>(out);
+  };
   for (std::int64_t s = 0; s < n_slices; ++s) {
     const ForwardSlice& sl = step.slices[static_cast<std::size_t>(s)];
     const std::int64_t end = sl.start + sl.count;
@@ -101,6 +116,8 @@ void V4Attention(LayerContext& c, const float* x, float* out) {
     const std::int64_t compressed = ratio > 0 ? end / ratio : 0;
     shared_window[s] = nullptr;
     shared_compressed[s] = nullptr;
+    shared_window_bf16[s] = nullptr;
+    shared_compressed_bf16[s] = nullptr;
     shared_first[s] = first;
     if (!ShareKeys(sl.count, (end - first + compressed) * dim)) continue;
     const auto decode = [&](const std::uint8_t* in, float* out) { codec.Decode(in, out); };
@@ -112,6 +129,7 @@ void V4Attention(LayerContext& c, const float* x, float* out) {
         },
         decode, window);
     shared_window[s] = window;
+    if (bf16) shared_window_bf16[s] = round_rows(window, end - first);
     if (compressed > 0) {
       float* entries = c.ws.Take(static_cast<std::size_t>(compressed * dim));
       DecodeRows(
@@ -121,6 +139,7 @@ void V4Attention(LayerContext& c, const float* x, float* out) {
           },
           decode, entries);
       shared_compressed[s] = entries;
+      if (bf16) shared_compressed_bf16[s] = round_rows(entries, compressed);
     }
   }
   const auto fetch = [&](std::int64_t r, std::int64_t first, std::int64_t n, float* tile,
@@ -149,10 +168,26 @@ void V4Attention(LayerContext& c, const float* x, float* out) {
       rows[j] = tile + j * dim;
     }
   };
+  const auto fetch_bf16 = [&](std::int64_t r, std::int64_t first, std::int64_t n,
+                              const Bf16** rows) {
+    const std::int32_t s = step.row_slice[static_cast<std::size_t>(r)];
+    if (shared_window_bf16[s] == nullptr) return false;
+    const std::int32_t* list = selection.lists != nullptr ? selection.lists[r] : nullptr;
+    for (std::int64_t j = 0; j < n; ++j) {
+      const std::int64_t k = first + j;
+      if (k < window_count[r]) {
+        rows[j] = shared_window_bf16[s] + (window_first[r] + k - shared_first[s]) * dim;
+      } else {
+        const std::int64_t i = k - window_count[r];
+        rows[j] = shared_compressed_bf16[s] + (list != nullptr ? list[i] : i) * dim;
+      }
+    }
+    return true;
+  };
   AddFlops(c.flops, OpClass::kAttention,
            RunAttention(hl, dim, dim,
                         std::span<const AttentionQuery>(queries, static_cast<std::size_t>(m)),
-                        w.sink, fetch, c.attention));
+                        w.sink, fetch, c.attention, fetch_bf16));
 
   // Values carry their keys' rotation; rotating the output back leaves relative positions.
 #pragma omp parallel for schedule(static) if (m > 16)

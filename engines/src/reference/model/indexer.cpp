@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "kernels/ops.h"
+#include "model/attention_bf16.h"
 #include "model/compressor.h"
 #include "model/shared_keys.h"
 #include "model/simd.h"
@@ -59,7 +60,20 @@ double Score(LayerContext& c, const float* q, const float* weights, const std::i
       }
     }
   }
-  c.attention.thread.Reserve(static_cast<std::size_t>(kTile * dim));
+  // BF16 dot products where the CPU has them (8+ heads share each key, as in attention);
+  // queries are rounded once for all tasks, shared keys once per slice, others per tile.
+  const bool bf16 = UseBf16Attention(heads) && dim == Bf16PaddedDim(dim);
+  const Bf16* q_bf16 = nullptr;
+  if (bf16) {
+    const std::int64_t q_rows = step.rows() * heads;
+    auto* packed = c.ws.TakeAs<Bf16>(static_cast<std::size_t>(q_rows * dim));
+#pragma omp parallel for schedule(static) if (q_rows > 256)
+    for (std::int64_t b = 0; b < q_rows; b += 64) {
+      PackRowsBf16(q + b * dim, dim, std::min<std::int64_t>(64, q_rows - b), dim, packed + b * dim);
+    }
+    q_bf16 = packed;
+  }
+  c.attention.thread.Reserve(static_cast<std::size_t>(kTile * dim + (bf16 ? kTile * dim / 2 : 0)));
   KvCache& cache = c.cache;
   const IndexerKeyCodec& codec = *c.key_codec;
   const std::size_t layer = c.layer;
@@ -67,12 +81,14 @@ double Score(LayerContext& c, const float* q, const float* weights, const std::i
   // Slices with many rows decode their keys once; the others tile by tile in each task.
   const auto n_slices = static_cast<std::int64_t>(step.slices.size());
   auto* shared = c.ws.TakeAs<const float*>(static_cast<std::size_t>(n_slices));
+  auto* shared_bf16 = c.ws.TakeAs<const Bf16*>(static_cast<std::size_t>(n_slices));
   for (std::int64_t s = 0; s < n_slices; ++s) {
     const auto first = static_cast<std::size_t>(s);
     const std::int64_t rows = step.first_row[first + 1] - step.first_row[first];
     const std::int64_t most =
         rows > 0 ? keys[step.first_row[first + 1] - 1] : 0;  // the last row sees the most
     shared[s] = nullptr;
+    shared_bf16[s] = nullptr;
     if (most == 0 || !ShareKeys(rows, most * dim)) continue;
     float* decoded = c.ws.Take(static_cast<std::size_t>(most * dim));
     const SequenceKv& seq = *step.slices[first].kv;
@@ -83,13 +99,24 @@ double Score(LayerContext& c, const float* q, const float* weights, const std::i
         },
         [&](const std::uint8_t* in, float* out) { codec.Decode(in, out); }, decoded);
     shared[s] = decoded;
+    if (bf16) {
+      auto* packed = c.ws.TakeAs<Bf16>(static_cast<std::size_t>(most * dim));
+#pragma omp parallel for schedule(static) if (most > 64)
+      for (std::int64_t b = 0; b < most; b += 64) {
+        PackRowsBf16(decoded + b * dim, dim, std::min<std::int64_t>(64, most - b), dim,
+                     packed + b * dim);
+      }
+      shared_bf16[s] = packed;
+    }
   }
 #pragma omp parallel for schedule(dynamic, 1) if (n_tasks > 1)
   for (std::int64_t t = 0; t < n_tasks; ++t) {
     const Task task = tasks[t];
     const SequenceKv& seq = step.kv(task.row_begin);
-    const float* decoded = shared[step.row_slice[static_cast<std::size_t>(task.row_begin)]];
+    const std::int32_t slice = step.row_slice[static_cast<std::size_t>(task.row_begin)];
+    const float* decoded = shared[slice];
     float* buffer = scratch.Get(omp_get_thread_num());
+    auto* buffer_bf16 = reinterpret_cast<Bf16*>(buffer + kTile * dim);
     for (std::int64_t k0 = task.key_begin; k0 < task.key_end; k0 += kTile) {
       const std::int64_t n = std::min(kTile, task.key_end - k0);
       const float* tile = decoded != nullptr ? decoded + k0 * dim : buffer;
@@ -98,11 +125,24 @@ double Score(LayerContext& c, const float* q, const float* weights, const std::i
           codec.Decode(cache.IndexerKey(seq, layer, k0 + j), buffer + j * dim);
         }
       }
+      const Bf16* tile_bf16 = nullptr;
+      if (bf16) {
+        if (shared_bf16[slice] != nullptr) {
+          tile_bf16 = shared_bf16[slice] + k0 * dim;
+        } else {
+          PackRowsBf16(tile, dim, n, dim, buffer_bf16);
+          tile_bf16 = buffer_bf16;
+        }
+      }
       for (std::int64_t r = task.row_begin; r < task.row_end; ++r) {
         const std::int64_t visible = std::min(n, keys[r] - k0);
-        const float* qr = q + r * heads * dim;
         const float* wr = weights + r * heads;
-        IndexerTile(qr, heads, dim, wr, tile, visible, scores + offset[r] + k0);
+        if (bf16) {
+          IndexerTileBf16(q_bf16 + r * heads * dim, heads, dim, wr, tile_bf16, visible,
+                          scores + offset[r] + k0);
+        } else {
+          IndexerTile(q + r * heads * dim, heads, dim, wr, tile, visible, scores + offset[r] + k0);
+        }
       }
     }
   }

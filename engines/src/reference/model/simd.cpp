@@ -8,13 +8,14 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "kernels/cpu_features.h"
+#include "model/simd_avx512.h"
 
 namespace infermeter::engines::reference {
 namespace {
-
-#define INFERMETER_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
 
 // ---- portable -------------------------------------------------------------------------------
 
@@ -57,6 +58,21 @@ void TileAccumulatePortable(const float* p, std::int64_t p_stride, std::int64_t 
   }
 }
 
+float SoftmaxTilePortable(float* s, std::int64_t n, float* m, float* l) {
+  float tile_max = s[0];
+  for (std::int64_t j = 1; j < n; ++j) tile_max = std::max(tile_max, s[j]);
+  const float new_max = std::max(*m, tile_max);
+  const float correction = std::exp(*m - new_max);  // 0 on the first tile
+  float sum = 0;
+  for (std::int64_t j = 0; j < n; ++j) {
+    s[j] = std::exp(s[j] - new_max);
+    sum += s[j];
+  }
+  *l = *l * correction + sum;
+  *m = new_max;
+  return correction;
+}
+
 void IndexerTilePortable(const float* q, std::int64_t heads, std::int64_t dim, const float* w,
                          const float* keys, std::int64_t n, float* out) {
   for (std::int64_t j = 0; j < n; ++j) {
@@ -85,41 +101,44 @@ void MatMulF32Portable(const float* x, std::int64_t m, std::int64_t ldx, const B
 
 // ---- AVX-512 --------------------------------------------------------------------------------
 
-INFERMETER_AVX512 inline __mmask16 TailMask(std::int64_t remaining) {
-  return remaining >= 16 ? static_cast<__mmask16>(0xffff)
-                         : static_cast<__mmask16>((1u << remaining) - 1u);
+using avx512::Reduce16;
+using avx512::TailMask;
+
+// exp(x) for x <= 0 (larger x is clamped at 88): x = t * ln2 + r with |r| <= ln2 / 2, exp(r)
+// by its Taylor polynomial to degree 6 (error < 2e-7 relative), times 2^t by VSCALEFPS, which
+// also underflows cleanly to 0 for very negative x.
+INFERMETER_AVX512 inline __m512 ExpAvx512(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-104.0f)), _mm512_set1_ps(88.0f));
+  const __m512 t = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(t, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(t, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, t);
 }
 
-// Lane k of the result = _mm512_reduce_add_ps(v[k]), bit for bit: the same pairwise tree
-// (lanes i + 8, then i + 4, then i + 2, then i + 1; float addition is commutative), done for 16
-// vectors at once with 30 shuffles and 15 adds instead of 16 separate reductions of ~7 ops.
-INFERMETER_AVX512 inline __m512 Reduce16(const __m512* v) {
-  __m512 s[8];  // s[k]: lanes 0-7 half-sums of v[2k], lanes 8-15 of v[2k + 1]
-#pragma GCC unroll 8
-  for (int k = 0; k < 8; ++k) {
-    const __m512 lo = _mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], 0x44);
-    const __m512 hi = _mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], 0xee);
-    s[k] = _mm512_add_ps(lo, hi);
-  }
-  __m512 u[4];  // quarters: 4-lane sums of v[4k .. 4k + 3]
-#pragma GCC unroll 4
-  for (int k = 0; k < 4; ++k) {
-    const __m512 x = _mm512_shuffle_f32x4(s[2 * k], s[2 * k + 1], 0x88);
-    const __m512 y = _mm512_shuffle_f32x4(s[2 * k], s[2 * k + 1], 0xdd);
-    u[k] = _mm512_add_ps(x, y);
-  }
-  __m512 z[2];  // within each quarter: [0] + [2], [1] + [3] of two vectors
-#pragma GCC unroll 2
-  for (int k = 0; k < 2; ++k) {
-    const __m512 x = _mm512_shuffle_ps(u[2 * k], u[2 * k + 1], 0x44);
-    const __m512 y = _mm512_shuffle_ps(u[2 * k], u[2 * k + 1], 0xee);
-    z[k] = _mm512_add_ps(x, y);
-  }
-  const __m512 x = _mm512_shuffle_ps(z[0], z[1], 0x88);
-  const __m512 y = _mm512_shuffle_ps(z[0], z[1], 0xdd);
-  // Lane l now holds vector 4 * (l % 4) + l / 4; the inverse permutation has the same form.
-  const __m512i order = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
-  return _mm512_permutexvar_ps(order, _mm512_add_ps(x, y));
+INFERMETER_AVX512 float SoftmaxTileAvx512(float* s, std::int64_t n, float* m, float* l) {
+  const __mmask16 m0 = TailMask(n);
+  const __mmask16 m1 = TailMask(n - 16);
+  const __m512 lowest = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  __m512 s0 = _mm512_mask_loadu_ps(lowest, m0, s);
+  __m512 s1 = _mm512_mask_loadu_ps(lowest, m1, s + 16);
+  const float new_max = std::max(*m, _mm512_reduce_max_ps(_mm512_max_ps(s0, s1)));
+  const float correction = std::exp(*m - new_max);  // 0 on the first tile
+  const __m512 shift = _mm512_set1_ps(new_max);
+  s0 = _mm512_maskz_mov_ps(m0, ExpAvx512(_mm512_sub_ps(s0, shift)));
+  s1 = _mm512_maskz_mov_ps(m1, ExpAvx512(_mm512_sub_ps(s1, shift)));
+  _mm512_mask_storeu_ps(s, m0, s0);
+  _mm512_mask_storeu_ps(s + 16, m1, s1);
+  *l = *l * correction + _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+  *m = new_max;
+  return correction;
 }
 
 // `H` heads against `J` key rows: H * J dot products of length dim.
@@ -399,6 +418,11 @@ void TileAccumulate(const float* p, std::int64_t p_stride, std::int64_t heads,
   } else {
     TileAccumulatePortable(p, p_stride, heads, rows, offset, n, dim, rescale, acc, acc_stride);
   }
+}
+
+float SoftmaxTile(float* s, std::int64_t n, float* m, float* l) {
+  if (CpuHasAvx512()) return SoftmaxTileAvx512(s, n, m, l);
+  return SoftmaxTilePortable(s, n, m, l);
 }
 
 void IndexerTile(const float* q, std::int64_t heads, std::int64_t dim, const float* w,

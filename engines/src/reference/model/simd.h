@@ -25,6 +25,11 @@ void TileAccumulate(const float* p, std::int64_t p_stride, std::int64_t heads,
                     const float* const* rows, std::int64_t offset, std::int64_t n, std::int64_t dim,
                     const float* rescale, float* acc, std::int64_t acc_stride);
 
+// One head's online-softmax step over a tile of n <= 32 scores: new max M = max(*m, s[0..n)),
+// s[j] = exp(s[j] - M), *l = *l * c + sum_j s[j], *m = M; returns c = exp(old *m - M), the
+// factor for what was accumulated before. The AVX-512 exp is a degree-6 polynomial (~2 ulp).
+float SoftmaxTile(float* s, std::int64_t n, float* m, float* l);
+
 // out[j] = sum_h w[h] * max(0, dot(q + h * dim, keys + j * dim, dim)) for j < n: the
 // lightning indexer's score of n keys for one query.
 void IndexerTile(const float* q, std::int64_t heads, std::int64_t dim, const float* w,

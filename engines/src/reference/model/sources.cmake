@@ -11,6 +11,7 @@ infermeter_add_library(engines_model
     src/reference/model/workspace.cpp
     src/reference/model/linear.cpp
     src/reference/model/simd.cpp
+    src/reference/model/attention_bf16.cpp
     src/reference/model/rope.cpp
     src/reference/model/attention_gqa.cpp
     src/reference/model/attention_mla.cpp

@@ -117,12 +117,15 @@ TEST(ModelConsistency, ChunkedPrefillWithTinyStepsIsClose) {
 }
 
 // MLA prefill runs expanded when a slice starts the sequence and absorbed otherwise. The two
-// forms agree to fp32 rounding (MLA's own products keep fp32 activations, MatMulF32), which
-// one layer's BF16 rounding hides entirely:
+// forms' projections agree to fp32 rounding (MLA's own products keep fp32 activations,
+// MatMulF32), but on a CPU with AVX512_BF16 the absorbed form's attention (every head sharing
+// one latent) takes the BF16 dot-product kernels while the expanded form's (one head per key)
+// stays FP32: BF16 rounding of q, k, v and p leaves 0.28% on one layer's logits (measured), so
+// 6e-3 (1e-4 without the BF16 kernels) still catches any real error:
 TEST(ModelConsistency, MlaAbsorbedFormMatchesExpanded) {
   models::Architecture arch = Preset("v3-mini");
   arch.layers = {{models::AttentionKind::kMla, models::FfnKind::kDense}};
-  ExpectChunkedClose(arch, {7, 121, 172}, 1e-4);
+  ExpectChunkedClose(arch, {7, 121, 172}, 6e-3);
 }
 // Over 11 layers those last-bit differences grow as for the GEMV path above (0.7% measured
 // with dense FFNs, 1.5% with MoE routing).
