@@ -92,7 +92,65 @@ void BmMatMul(benchmark::State& state, Shape shape, std::int64_t m, bool cold,
                       : ref::MatMulOneDnnImpl(weights.front()));
 }
 
+// One MoE layer's decode at batch 1 in v4-mini: 3 experts (2 routed + 1 shared), their gate
+// and up projections (6 matrices of 512 -> 256), then their down projections (3 of 256 -> 512),
+// all 256 KB. Either one MatMul per matrix or one MatMulGroup per stage. Weights cycle through
+// enough layers to come from memory, as in a real step.
+void BmExpertLayer(benchmark::State& state, bool grouped) {
+  constexpr int kExperts = 3;
+  constexpr std::int64_t kHidden = 512;
+  constexpr std::int64_t kWidth = 256;
+  constexpr std::int64_t kLayerBytes = kExperts * 3 * kHidden * kWidth * 2;
+  const std::int64_t layers = kColdBytes / kLayerBytes;
+  std::vector<ref::Bf16Matrix> weights;  // per layer: gate, up of each expert, then downs
+  for (std::int64_t l = 0; l < layers; ++l) {
+    for (int e = 0; e < 2 * kExperts; ++e) {
+      weights.push_back(RandomMatrix(kWidth, kHidden, static_cast<std::uint32_t>(weights.size())));
+    }
+    for (int e = 0; e < kExperts; ++e) {
+      weights.push_back(RandomMatrix(kHidden, kWidth, static_cast<std::uint32_t>(weights.size())));
+    }
+  }
+  const std::vector<float> x = Random(kHidden, 3);
+  std::vector<float> hidden(2 * kExperts * kWidth);
+  std::vector<float> out(kExperts * kHidden);
+  std::int64_t layer = 0;
+  std::vector<ref::MatMulTask> up_tasks(2 * kExperts);
+  std::vector<ref::MatMulTask> down_tasks(kExperts);
+  for (auto _ : state) {
+    const ref::Bf16Matrix* w = &weights[static_cast<std::size_t>(layer * 3 * kExperts)];
+    for (int e = 0; e < 2 * kExperts; ++e) {
+      up_tasks[e] = {x.data(), 1, kHidden, &w[e], hidden.data() + e * kWidth, kWidth, false};
+    }
+    for (int e = 0; e < kExperts; ++e) {
+      down_tasks[e] = {hidden.data() + 2 * e * kWidth, 1,       kWidth, &w[2 * kExperts + e],
+                       out.data() + e * kHidden,       kHidden, false};
+    }
+    for (const auto* stage : {&up_tasks, &down_tasks}) {
+      if (grouped) {
+        ref::MatMulGroup(ref::MatMulPath::kAuto, *stage);
+      } else {
+        for (const ref::MatMulTask& t : *stage) {
+          ref::MatMul(t.x, t.m, t.ldx, *t.w, t.y, t.ldy);
+        }
+      }
+    }
+    layer = (layer + 1) % layers;
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["weight_bytes_per_s"] = benchmark::Counter(
+      static_cast<double>(kLayerBytes), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 void RegisterAll() {
+  for (bool grouped : {false, true}) {
+    benchmark::RegisterBenchmark(
+        grouped ? "ExpertLayer/M:1/cold/grouped" : "ExpertLayer/M:1/cold/one_call_per_matrix",
+        BmExpertLayer, grouped)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+  }
   for (const Shape& shape : kShapes) {
     for (std::int64_t m : {1, 4, 64, 512, 4096}) {
       // Decode row counts read weights from memory in a real step; prefill ones reuse each

@@ -30,7 +30,7 @@ constexpr std::int64_t kGemvMaxRows = 4;
 // its peak long before this.
 constexpr std::int64_t kMaxRowsPerCall = 4096;
 // Up to this many rows a primitive is built for the exact M; above it M is split into a few
-// calls whose row counts come from a small set (see SplitRows), so the number of primitives per
+// calls whose row counts come from a small set (RowsForOneCall), so the number of primitives per
 // shape stays bounded (oneDNN 2.6's brgemm matmul does not take a run-time M).
 constexpr std::int64_t kExactRows = 64;
 // Bound on the dense buffer a strided output is staged in (16 MiB).
@@ -268,25 +268,52 @@ void MatMul(const float* x, std::int64_t m, std::int64_t ldx, const Bf16Matrix& 
   MatMulVia(MatMulPath::kAuto, x, m, ldx, w, y, ldy, accumulate);
 }
 
-void MatMulVia(MatMulPath path, const float* x, std::int64_t m, std::int64_t ldx,
-               const Bf16Matrix& w, float* y, std::int64_t ldy, bool accumulate) {
-  if (m <= 0 || w.rows() == 0) return;
+namespace {
+
+void CheckStrides(std::int64_t ldx, const Bf16Matrix& w, std::int64_t ldy) {
   if (ldx < w.cols() || ldy < w.rows()) {
     throw Error(fmt::format("MatMul: row strides ldx={} ldy={} below the {} x {} matrix's shape",
                             ldx, ldy, w.rows(), w.cols()));
   }
+}
+
+MatMulPath Resolve(MatMulPath path, std::int64_t m) {
+  if (path != MatMulPath::kAuto) return path;
+  return m <= kGemvMaxRows ? MatMulPath::kGemv : MatMulPath::kOneDnn;
+}
+
+}  // namespace
+
+void MatMulVia(MatMulPath path, const float* x, std::int64_t m, std::int64_t ldx,
+               const Bf16Matrix& w, float* y, std::int64_t ldy, bool accumulate) {
+  if (m <= 0 || w.rows() == 0) return;
+  CheckStrides(ldx, w, ldy);
   if (w.cols() == 0) {
     if (!accumulate) ZeroOutput(m, w.rows(), y, ldy);
     return;
   }
-  if (path == MatMulPath::kAuto) {
-    path = m <= kGemvMaxRows ? MatMulPath::kGemv : MatMulPath::kOneDnn;
-  }
+  path = Resolve(path, m);
   if (path == MatMulPath::kGemv) {
     Gemv(x, m, ldx, w.data(), w.rows(), w.cols(), y, ldy, accumulate);
   } else {
     OneDnnMatMul(x, m, ldx, w, y, ldy, accumulate);
   }
+}
+
+void MatMulGroup(MatMulPath path, std::span<const MatMulTask> tasks) {
+  thread_local std::vector<GemvProblem> gemv;
+  gemv.clear();
+  for (const MatMulTask& t : tasks) {
+    if (t.m <= 0 || t.w->rows() == 0) continue;
+    CheckStrides(t.ldx, *t.w, t.ldy);
+    if (t.w->cols() > 0 && Resolve(path, t.m) == MatMulPath::kGemv) {
+      gemv.push_back(
+          {t.x, t.m, t.ldx, t.w->data(), t.w->rows(), t.w->cols(), t.y, t.ldy, t.accumulate});
+    } else {
+      MatMulVia(path, t.x, t.m, t.ldx, *t.w, t.y, t.ldy, t.accumulate);
+    }
+  }
+  if (!gemv.empty()) GemvGroup(gemv);
 }
 
 std::int64_t MatMulGemvMaxRows() { return kGemvMaxRows; }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,23 @@ enum class MatMulPath { kAuto, kGemv, kOneDnn };
 void MatMulVia(MatMulPath path, const float* x, std::int64_t m, std::int64_t ldx,
                const Bf16Matrix& w, float* y, std::int64_t ldy, bool accumulate);
 std::int64_t MatMulGemvMaxRows();
+
+// One product of a MatMulGroup: y (+)= x * W^T with MatMul's arguments.
+struct MatMulTask {
+  const float* x = nullptr;
+  std::int64_t m = 0;
+  std::int64_t ldx = 0;
+  const Bf16Matrix* w = nullptr;
+  float* y = nullptr;
+  std::int64_t ldy = 0;
+  bool accumulate = false;
+};
+// Independent products, each with exactly the bits MatMulVia(path, ...) gives it. Those that
+// take the GEMV share one pass of the OpenMP team, the weights of all of them split evenly
+// across its threads, so that many small matrices (a layer's experts at decode: 256 KB each in
+// v4-mini) stream like one large one instead of each paying a fork, a join and a prefetcher
+// ramp-up. No task's y may overlap another task's x.
+void MatMulGroup(MatMulPath path, std::span<const MatMulTask> tasks);
 // oneDNN's name for the kernel it runs for `w` ("brg:avx512_core_bf16"), empty for an empty
 // matrix: a reader can tell a native BF16 kernel from an emulated one.
 std::string MatMulOneDnnImpl(const Bf16Matrix& w);

@@ -21,14 +21,28 @@ namespace {
 // decodes to the same tokens alone or in a batch).
 constexpr int kU = 2;
 
-// Below this many weights the OpenMP fork/join costs more than a second core saves.
-constexpr std::int64_t kParallelMinWeights = 64 * 1024;
+// Below this many bytes of weights the OpenMP fork/join costs more than a second core saves.
+constexpr std::int64_t kParallelMinBytes = 128 * 1024;
+
+// One pass over a problem's weights for up to kGemvRowsPerPass of its x rows: the unit that
+// the team's threads split among themselves.
+struct Segment {
+  const GemvProblem* problem = nullptr;
+  std::int64_t first_x_row = 0;
+  std::int64_t x_rows = 0;      // 1..kGemvRowsPerPass
+  const Bf16* xb = nullptr;     // those rows in BF16
+  const float* xf = nullptr;    // and widened back to FP32 for the non-BF16 kernels
+  std::int64_t first_byte = 0;  // where its weights start in the group's byte order
+  std::int64_t row_bytes = 0;
+};
 
 // x rows rounded to BF16, in the form each kernel reads them: BF16 for VDPBF16PS, FP32 holding
-// BF16 values otherwise. One per thread: MatMul runs on one thread per engine.
+// BF16 values otherwise; and the group's segments. One per thread: MatMul runs on one thread per
+// engine.
 struct GemvScratch {
   std::vector<Bf16> bf16;
   std::vector<float> f32;
+  std::vector<Segment> segments;
 };
 GemvScratch& Scratch() {
   thread_local GemvScratch scratch;
@@ -166,64 +180,95 @@ void Rows(KernelIsa isa, const Bf16* xb, const float* xf, const Bf16* w, std::in
   }
 }
 
-// One pass of kX x rows over all N weight rows. Each thread of the team takes one contiguous
-// range of rows, so that it streams one long run of memory: dynamic chunks of 32-256 KB cost
-// 10-25% of the bandwidth on a 2-core Zen 4, the prefetchers restarting at every chunk.
-template <int kX>
-void Pass(KernelIsa isa, const Bf16* xb, const float* xf, const Bf16* w, std::int64_t n,
-          std::int64_t k, float* y, std::int64_t ldy, bool accumulate) {
-  if (n * k < kParallelMinWeights) {
-    Rows<kX>(isa, xb, xf, w, k, 0, n, y, ldy, accumulate);
+// Weight rows [r0, r0 + rows) of one segment.
+void RunSegmentRows(KernelIsa isa, const Segment& s, std::int64_t r0, std::int64_t rows) {
+  const GemvProblem& p = *s.problem;
+  float* y = p.y + s.first_x_row * p.ldy;
+  switch (s.x_rows) {
+    case 1:
+      Rows<1>(isa, s.xb, s.xf, p.w, p.k, r0, rows, y, p.ldy, p.accumulate);
+      break;
+    case 2:
+      Rows<2>(isa, s.xb, s.xf, p.w, p.k, r0, rows, y, p.ldy, p.accumulate);
+      break;
+    case 3:
+      Rows<3>(isa, s.xb, s.xf, p.w, p.k, r0, rows, y, p.ldy, p.accumulate);
+      break;
+    default:
+      Rows<4>(isa, s.xb, s.xf, p.w, p.k, r0, rows, y, p.ldy, p.accumulate);
+      break;
+  }
+}
+
+// The weight rows whose first byte lies in [begin, end) of the group's byte order: each thread
+// takes one such contiguous share, so that it streams one long run of memory (dynamic chunks
+// of 32-256 KB cost 10-25% of the bandwidth on a 2-core Zen 4, the prefetchers restarting at
+// every chunk), and a layer's small expert matrices stream like one large one.
+void RunShare(KernelIsa isa, const std::vector<Segment>& segments, std::int64_t begin,
+              std::int64_t end) {
+  for (const Segment& s : segments) {
+    const std::int64_t n = s.problem->n;
+    const std::int64_t first =
+        std::clamp((begin - s.first_byte + s.row_bytes - 1) / s.row_bytes, std::int64_t{0}, n);
+    const std::int64_t last =
+        std::clamp((end - s.first_byte + s.row_bytes - 1) / s.row_bytes, std::int64_t{0}, n);
+    if (first < last) RunSegmentRows(isa, s, first, last - first);
+  }
+}
+
+}  // namespace
+
+void GemvGroup(std::span<const GemvProblem> problems) {
+  const KernelIsa isa = ActiveKernelIsa();
+  const bool widen = isa != KernelIsa::kAvx512Bf16;
+  // Round every x row to BF16 once, into one per-thread buffer.
+  std::int64_t x_elements = 0;
+  for (const GemvProblem& p : problems) {
+    if (p.m > 0 && p.n > 0 && p.k > 0) x_elements += p.m * p.k;
+  }
+  GemvScratch& scratch = Scratch();
+  if (static_cast<std::int64_t>(scratch.bf16.size()) < x_elements) {
+    scratch.bf16.resize(static_cast<std::size_t>(x_elements));
+  }
+  if (widen && static_cast<std::int64_t>(scratch.f32.size()) < x_elements) {
+    scratch.f32.resize(static_cast<std::size_t>(x_elements));
+  }
+  std::vector<Segment>& segments = scratch.segments;
+  segments.clear();
+  std::int64_t offset = 0;
+  std::int64_t total_bytes = 0;
+  for (const GemvProblem& p : problems) {
+    if (p.m <= 0 || p.n <= 0 || p.k <= 0) continue;
+    Bf16* xb = scratch.bf16.data() + offset;
+    for (std::int64_t i = 0; i < p.m; ++i) {
+      ConvertToBf16(p.x + i * p.ldx, xb + i * p.k, static_cast<std::size_t>(p.k));
+    }
+    float* xf = widen ? scratch.f32.data() + offset : nullptr;
+    if (widen) ConvertToFloat(xb, xf, static_cast<std::size_t>(p.m * p.k));
+    offset += p.m * p.k;
+    for (std::int64_t i0 = 0; i0 < p.m; i0 += kGemvRowsPerPass) {
+      const std::int64_t row_bytes = p.k * static_cast<std::int64_t>(sizeof(Bf16));
+      segments.push_back({&p, i0, std::min(kGemvRowsPerPass, p.m - i0), xb + i0 * p.k,
+                          widen ? xf + i0 * p.k : nullptr, total_bytes, row_bytes});
+      total_bytes += p.n * row_bytes;
+    }
+  }
+  if (total_bytes < kParallelMinBytes) {
+    RunShare(isa, segments, 0, total_bytes);
     return;
   }
 #pragma omp parallel
   {
     const std::int64_t threads = omp_get_num_threads();
     const std::int64_t thread = omp_get_thread_num();
-    const std::int64_t first = n * thread / threads;
-    const std::int64_t last = n * (thread + 1) / threads;
-    if (first < last) Rows<kX>(isa, xb, xf, w, k, first, last - first, y, ldy, accumulate);
+    RunShare(isa, segments, total_bytes * thread / threads, total_bytes * (thread + 1) / threads);
   }
 }
 
-}  // namespace
-
 void Gemv(const float* x, std::int64_t m, std::int64_t ldx, const Bf16* w, std::int64_t n,
           std::int64_t k, float* y, std::int64_t ldy, bool accumulate) {
-  if (m <= 0 || n <= 0) return;
-  const KernelIsa isa = ActiveKernelIsa();
-  GemvScratch& scratch = Scratch();
-  const auto pass_elements = static_cast<std::size_t>(kGemvRowsPerPass * k);
-  if (scratch.bf16.size() < pass_elements) scratch.bf16.resize(pass_elements);
-  if (isa != KernelIsa::kAvx512Bf16 && scratch.f32.size() < pass_elements) {
-    scratch.f32.resize(pass_elements);
-  }
-  for (std::int64_t i0 = 0; i0 < m; i0 += kGemvRowsPerPass) {
-    const std::int64_t rows = std::min(kGemvRowsPerPass, m - i0);
-    for (std::int64_t i = 0; i < rows; ++i) {
-      ConvertToBf16(x + (i0 + i) * ldx, scratch.bf16.data() + i * k, static_cast<std::size_t>(k));
-    }
-    if (isa != KernelIsa::kAvx512Bf16) {
-      ConvertToFloat(scratch.bf16.data(), scratch.f32.data(), static_cast<std::size_t>(rows * k));
-    }
-    const Bf16* xb = scratch.bf16.data();
-    const float* xf = scratch.f32.data();
-    float* yi = y + i0 * ldy;
-    switch (rows) {
-      case 1:
-        Pass<1>(isa, xb, xf, w, n, k, yi, ldy, accumulate);
-        break;
-      case 2:
-        Pass<2>(isa, xb, xf, w, n, k, yi, ldy, accumulate);
-        break;
-      case 3:
-        Pass<3>(isa, xb, xf, w, n, k, yi, ldy, accumulate);
-        break;
-      default:
-        Pass<4>(isa, xb, xf, w, n, k, yi, ldy, accumulate);
-        break;
-    }
-  }
+  const GemvProblem problem{x, m, ldx, w, n, k, y, ldy, accumulate};
+  GemvGroup(std::span<const GemvProblem>(&problem, 1));
 }
 
 }  // namespace infermeter::engines::reference

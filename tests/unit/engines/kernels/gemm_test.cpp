@@ -231,6 +231,48 @@ TEST(MatMul, NeverRunsOneDnnReferenceKernel) {
     EXPECT_EQ(kernel.rfind("ref", 0), std::string::npos) << kernel;
 }
 
+// A group gives every task exactly what MatMulVia gives it alone, whichever kernel it takes:
+// tasks of assorted shapes, row counts, strides and accumulation, small enough to run on one
+// thread and large enough that the team's shares cut through matrices.
+TEST(MatMulGroup, MatchesSeparateCalls) {
+  struct Spec {
+    std::int64_t m, n, k, ldx_pad, ldy_pad;
+    bool accumulate;
+  };
+  const std::vector<Spec> specs = {{1, 256, 512, 0, 0, false},  {2, 256, 512, 3, 1, true},
+                                   {3, 37, 53, 0, 2, false},    {4, 515, 129, 1, 0, true},
+                                   {1, 1000, 259, 0, 0, false}, {7, 130, 300, 0, 0, false},
+                                   {1, 17, 1000, 0, 5, true}};
+  for (MatMulPath path : {MatMulPath::kAuto, MatMulPath::kGemv}) {
+    for (std::size_t count : {std::size_t{1}, std::size_t{3}, specs.size()}) {
+      std::vector<Bf16Matrix> weights;
+      std::vector<std::vector<float>> xs;
+      std::vector<std::vector<float>> grouped;
+      std::vector<std::vector<float>> separate;
+      std::vector<MatMulTask> tasks;
+      for (std::size_t i = 0; i < count; ++i) {
+        const Spec& s = specs[i];
+        const auto seed = static_cast<std::uint32_t>(50 + i);
+        weights.push_back(RandomMatrix(s.n, s.k, seed));
+        xs.push_back(Random(static_cast<std::size_t>(s.m * (s.k + s.ldx_pad)), seed + 100));
+        grouped.push_back(Random(static_cast<std::size_t>(s.m * (s.n + s.ldy_pad)), seed + 200));
+      }
+      separate = grouped;
+      for (std::size_t i = 0; i < count; ++i) {
+        const Spec& s = specs[i];
+        tasks.push_back({xs[i].data(), s.m, s.k + s.ldx_pad, &weights[i], grouped[i].data(),
+                         s.n + s.ldy_pad, s.accumulate});
+        MatMulVia(path, xs[i].data(), s.m, s.k + s.ldx_pad, weights[i], separate[i].data(),
+                  s.n + s.ldy_pad, s.accumulate);
+      }
+      MatMulGroup(path, tasks);
+      for (std::size_t i = 0; i < count; ++i) {
+        ASSERT_EQ(grouped[i], separate[i]) << "task " << i << " of " << count;
+      }
+    }
+  }
+}
+
 TEST(MatMul, RejectsShortStrides) {
   const Bf16Matrix w = RandomMatrix(8, 8, 11);
   std::vector<float> x(64);
