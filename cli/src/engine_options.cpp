@@ -2,13 +2,16 @@
 
 namespace infermeter::cli {
 
-void AddReferenceEngineOptions(CLI::App& command, engines::ReferenceEngineOptions& options) {
+void AddReferenceEngineOptions(CLI::App& command, engines::ReferenceEngineOptions& options,
+                               bool add_seed_option) {
   command
       .add_option("--model", options.model,
                   "built-in model or preset (see `infermeter model list`) or an architecture "
                   "file (infermeter JSON or Hugging Face config.json)")
       ->capture_default_str();
-  command.add_option("--seed", options.seed, "seed of the random weights")->capture_default_str();
+  if (add_seed_option) {
+    command.add_option("--seed", options.seed, "seed of the random weights")->capture_default_str();
+  }
   command
       .add_option("--weights", options.safetensors,
                   "safetensors file(s) with the model's weights instead of random ones")

@@ -10,7 +10,9 @@ namespace infermeter::cli {
 
 // Adds --model, --seed, --weights, --kv-format, --indexer-key-format, --kv-cache-bytes,
 // --block-tokens, --no-prefix-caching, --max-running, --max-step-tokens, --threads to `command`,
-// writing into `options` (which must outlive parsing).
-void AddReferenceEngineOptions(CLI::App& command, engines::ReferenceEngineOptions& options);
+// writing into `options` (which must outlive parsing). Without `add_seed_option` the caller owns
+// --seed (`infermeter run` uses one seed for everything).
+void AddReferenceEngineOptions(CLI::App& command, engines::ReferenceEngineOptions& options,
+                               bool add_seed_option = true);
 
 }  // namespace infermeter::cli

@@ -17,6 +17,7 @@
 #include "infermeter/core/version.h"
 #include "model_command.h"
 #include "probe_command.h"
+#include "run_command.h"
 #include "runs_command.h"
 #include "trace_command.h"
 
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   infermeter::cli::CommandAction action;
+  infermeter::cli::AddRunCommand(app, &action);
   infermeter::cli::AddRunsCommand(app, &action);
   infermeter::cli::AddDbCommand(app, &action);
   infermeter::cli::AddEngineCommand(app, &action);

@@ -50,4 +50,37 @@ RequestStatus ParseRequestStatus(std::string_view text) {
   throw Error(fmt::format("unknown request status '{}' (expected ok, error or cancelled)", text));
 }
 
+std::string_view ToString(Validity validity) {
+  return validity == Validity::kValid ? "valid" : "invalid";
+}
+
+Validity ParseValidity(std::string_view text) {
+  if (text == "valid") return Validity::kValid;
+  if (text == "invalid") return Validity::kInvalid;
+  throw Error(fmt::format("unknown run validity '{}' (expected valid or invalid)", text));
+}
+
+std::string_view ToString(RunGroupKind kind) {
+  switch (kind) {
+    case RunGroupKind::kSuite:
+      return "suite";
+    case RunGroupKind::kSweep:
+      return "sweep";
+    case RunGroupKind::kGoodputSearch:
+      return "goodput_search";
+    case RunGroupKind::kRepeat:
+      return "repeat";
+  }
+  return "suite";
+}
+
+RunGroupKind ParseRunGroupKind(std::string_view text) {
+  if (text == "suite") return RunGroupKind::kSuite;
+  if (text == "sweep") return RunGroupKind::kSweep;
+  if (text == "goodput_search") return RunGroupKind::kGoodputSearch;
+  if (text == "repeat") return RunGroupKind::kRepeat;
+  throw Error(fmt::format(
+      "unknown run group kind '{}' (expected suite, sweep, goodput_search or repeat)", text));
+}
+
 }  // namespace infermeter::results

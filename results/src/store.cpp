@@ -16,7 +16,8 @@ constexpr const char* kRunColumns =
     "id, name, created_unix_ns, finished_unix_ns, status, engine, model, hardware, "
     "workload_name, workload_hash, config, labels, infermeter_version, git_revision, "
     "clock_origin_unix_ns, clock_origin_monotonic_ns, "
-    "(SELECT count(*) FROM requests WHERE requests.run_id = runs.id)";
+    "(SELECT count(*) FROM requests WHERE requests.run_id = runs.id), "
+    "validity, validity_reasons, group_id, group_point";
 
 RunRow ReadRun(const Statement& s) {
   RunRow row;
@@ -36,6 +37,16 @@ RunRow ReadRun(const Statement& s) {
   row.git_revision = s.ColumnText(13);
   row.info.clock_origin = {s.ColumnInt(14), s.ColumnInt(15)};
   row.request_count = s.ColumnInt(16);
+  if (!s.IsNull(17)) row.validity = ParseValidity(s.ColumnText(17));
+  const auto reasons = nlohmann::json::parse(s.ColumnText(18), nullptr, false);
+  if (reasons.is_array()) {
+    for (const auto& reason : reasons) {
+      row.validity_reasons.push_back(reason.is_string() ? reason.get<std::string>()
+                                                        : reason.dump());
+    }
+  }
+  row.info.group_id = s.ColumnOptionalInt(19);
+  if (!s.IsNull(20)) row.info.group_point = s.ColumnText(20);
   return row;
 }
 
@@ -101,8 +112,8 @@ RunId ResultsStore::BeginRun(const RunInfo& info) {
   Statement s(db_,
               "INSERT INTO runs (name, created_unix_ns, status, engine, model, hardware, "
               "workload_name, workload_hash, config, labels, infermeter_version, git_revision, "
-              "clock_origin_unix_ns, clock_origin_monotonic_ns) "
-              "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+              "clock_origin_unix_ns, clock_origin_monotonic_ns, group_id, group_point) "
+              "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   s.Bind(1, info.name);
   s.Bind(2, WallNs());
   s.Bind(3, info.engine);
@@ -120,6 +131,12 @@ RunId ResultsStore::BeginRun(const RunInfo& info) {
   }
   s.Bind(12, info.clock_origin.wall_unix_ns);
   s.Bind(13, info.clock_origin.monotonic_ns);
+  s.Bind(14, info.group_id);
+  if (info.group_point.empty()) {
+    s.BindNull(15);
+  } else {
+    s.Bind(15, info.group_point);
+  }
   s.Run();
   return RunId(db_.LastInsertRowId());
 }
@@ -132,6 +149,56 @@ void ResultsStore::FinishRun(RunId run, RunStatus status, std::int64_t finished_
   s.Run();
   if (db_.Changes() != 1)
     throw Error(fmt::format("no run with id {} in '{}'", run.value, db_.path()));
+}
+
+void ResultsStore::SetRunValidity(RunId run, Validity validity,
+                                  const std::vector<std::string>& reasons) {
+  Statement s(db_, "UPDATE runs SET validity = ?, validity_reasons = ? WHERE id = ?");
+  s.Bind(1, ToString(validity));
+  s.Bind(2, nlohmann::json(reasons).dump());
+  s.Bind(3, run.value);
+  s.Run();
+  if (db_.Changes() != 1)
+    throw Error(fmt::format("no run with id {} in '{}'", run.value, db_.path()));
+}
+
+std::int64_t ResultsStore::BeginGroup(const RunGroup& group) {
+  Statement s(db_,
+              "INSERT INTO run_groups (kind, name, created_unix_ns, config, result) "
+              "VALUES (?, ?, ?, ?, ?)");
+  s.Bind(1, ToString(group.kind));
+  s.Bind(2, group.name);
+  s.Bind(3, WallNs());
+  s.Bind(4, group.config_json);
+  s.Bind(5, group.result_json);
+  s.Run();
+  return db_.LastInsertRowId();
+}
+
+void ResultsStore::SetGroupResult(std::int64_t group_id, const std::string& result_json) {
+  Statement s(db_, "UPDATE run_groups SET result = ? WHERE id = ?");
+  s.Bind(1, result_json);
+  s.Bind(2, group_id);
+  s.Run();
+  if (db_.Changes() != 1)
+    throw Error(fmt::format("no run group with id {} in '{}'", group_id, db_.path()));
+}
+
+std::vector<RunGroup> ResultsStore::ListGroups() {
+  Statement s(db_,
+              "SELECT id, kind, name, created_unix_ns, config, result FROM run_groups ORDER BY id");
+  std::vector<RunGroup> groups;
+  while (s.Step()) {
+    RunGroup g;
+    g.id = s.ColumnInt(0);
+    g.kind = ParseRunGroupKind(s.ColumnText(1));
+    g.name = s.ColumnText(2);
+    g.created_unix_ns = s.ColumnInt(3);
+    g.config_json = s.ColumnText(4);
+    g.result_json = s.ColumnText(5);
+    groups.push_back(std::move(g));
+  }
+  return groups;
 }
 
 std::vector<RunRow> ResultsStore::ListRuns() {
@@ -153,7 +220,7 @@ std::vector<RequestRecord> ResultsStore::LoadRequests(RunId run) {
               "SELECT r.request_id, r.session_id, r.turn_index, r.scheduled_ns, r.sent_ns, "
               "r.first_token_ns, r.last_token_ns, r.done_ns, r.input_tokens, r.cached_tokens, "
               "r.output_tokens, r.requested_output_tokens, r.finish_reason, r.status, "
-              "r.error_class, r.error_message, c.data "
+              "r.error_class, r.error_message, c.data, r.released_ns, r.engine_queue_ns "
               "FROM requests r LEFT JOIN request_chunks c "
               "ON c.run_id = r.run_id AND c.request_id = r.request_id "
               "WHERE r.run_id = ? ORDER BY r.request_id");
@@ -178,6 +245,8 @@ std::vector<RequestRecord> ResultsStore::LoadRequests(RunId run) {
     r.status = ParseRequestStatus(s.ColumnText(13));
     r.error_class = s.ColumnText(14);
     r.error_message = s.ColumnText(15);
+    r.released_ns = s.ColumnOptionalInt(17);
+    r.engine_queue_ns = s.ColumnOptionalInt(18);
     if (!s.IsNull(16)) {
       const std::vector<std::uint8_t> blob = s.ColumnBlob(16);
       r.chunks = DecodeChunkArrivals(blob, ChunkBaseNs(r));
@@ -274,6 +343,8 @@ StoreCheck ResultsStore::Check() {
   check.run_metrics = db_.QueryInt("SELECT count(*) FROM run_metrics");
   if (check.schema_version >= 2) {
     check.hardware_peaks = db_.QueryInt("SELECT count(*) FROM hardware_peaks");
+    if (check.schema_version >= 3)
+      check.run_groups = db_.QueryInt("SELECT count(*) FROM run_groups");
   }
   return check;
 }

@@ -27,7 +27,8 @@ class ResultsWriter::Connection {
                                 "scheduled_ns, sent_ns, first_token_ns, last_token_ns, done_ns, "
                                 "input_tokens, cached_tokens, output_tokens, "
                                 "requested_output_tokens, finish_reason, status, error_class, "
-                                "error_message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")),
+                                "error_message, released_ns, engine_queue_ns) "
+                                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")),
         insert_chunks_(Prepare(db_,
                                "INSERT INTO request_chunks (run_id, request_id, chunk_count, data) "
                                "VALUES (?,?,?,?)")),
@@ -67,6 +68,8 @@ class ResultsWriter::Connection {
     s.Bind(15, ToString(r.status));
     BindOptionalText(s, 16, r.error_class);
     BindOptionalText(s, 17, r.error_message);
+    s.Bind(18, r.released_ns);
+    s.Bind(19, r.engine_queue_ns);
     s.Run();
     if (r.chunks.empty()) return;
 

@@ -34,6 +34,58 @@ std::string ToString(ArrivalSettings::Kind kind) {
   return "?";
 }
 
+namespace {
+
+// One gap of the arrival process at rate 1 (mean 1): exponential, gamma or constant.
+double UnitGap(const ArrivalSettings& settings, Rng& rng) {
+  const double cv2 = settings.burstiness_cv * settings.burstiness_cv;
+  switch (settings.kind) {
+    case ArrivalSettings::Kind::kPoisson:
+      return rng.Exponential(1.0);
+    case ArrivalSettings::Kind::kGamma:
+      return rng.Gamma(1.0 / cv2, cv2);
+    default:
+      return 1.0;
+  }
+}
+
+// A linear ramp by time change: arrivals of the rate-1 process at "operational times" u map to
+// the t where the integrated rate Lambda(t) = u. Lambda(t) = r0 t + (r1 - r0) t^2 / (2T) up to T,
+// then Lambda(T) + r1 (t - T). This keeps the process's shape (Poisson stays Poisson, with the
+// time-varying intensity; gamma keeps its burstiness in operational time).
+std::vector<std::int64_t> GenerateRampOffsetsNs(const ArrivalSettings& settings,
+                                                std::size_t count) {
+  const double r0 = settings.rate_per_s;
+  const double r1 = *settings.ramp_end_rate_per_s;
+  const double ramp_s = settings.ramp_duration_s;
+  if (!(r1 > 0) || !std::isfinite(r1)) {
+    throw InputError({.source = "<options>", .field = "ramp"},
+                     fmt::format("expected a final ramp rate > 0 per second, got {}", r1));
+  }
+  if (!(ramp_s > 0) || !std::isfinite(ramp_s)) {
+    throw InputError({.source = "<options>", .field = "ramp"},
+                     fmt::format("expected a ramp duration > 0 s, got {}", ramp_s));
+  }
+  const double slope = (r1 - r0) / (2.0 * ramp_s);  // a in a t^2 + r0 t = u
+  const double lambda_at_end = r0 * ramp_s + slope * ramp_s * ramp_s;
+  const auto time_of = [&](double u) {
+    if (u >= lambda_at_end) return ramp_s + (u - lambda_at_end) / r1;
+    if (std::abs(slope) < 1e-12) return u / r0;
+    return (-r0 + std::sqrt(std::max(0.0, r0 * r0 + 4.0 * slope * u))) / (2.0 * slope);
+  };
+  Rng rng(settings.seed);
+  std::vector<std::int64_t> offsets;
+  offsets.reserve(count);
+  double u = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    offsets.push_back(static_cast<std::int64_t>(std::llround(time_of(u) * 1e9)));
+    u += UnitGap(settings, rng);
+  }
+  return offsets;
+}
+
+}  // namespace
+
 std::vector<std::int64_t> GenerateArrivalOffsetsNs(const ArrivalSettings& settings,
                                                    std::size_t count) {
   if (settings.kind == ArrivalSettings::Kind::kTrace) {
@@ -50,6 +102,7 @@ std::vector<std::int64_t> GenerateArrivalOffsetsNs(const ArrivalSettings& settin
         {.source = "<options>", .field = "burstiness"},
         fmt::format("expected a coefficient of variation > 0, got {}", settings.burstiness_cv));
   }
+  if (settings.ramp_end_rate_per_s) return GenerateRampOffsetsNs(settings, count);
   Rng rng(settings.seed);
   const double mean_gap_s = 1.0 / settings.rate_per_s;
   const double cv2 = settings.burstiness_cv * settings.burstiness_cv;

@@ -103,6 +103,7 @@ void CheckWeightsFit(const models::Architecture& arch, const ReferenceEngineOpti
 struct Submission {
   EngineRequest request;
   std::shared_ptr<ResponseSink> sink;
+  std::int64_t submitted_ns = 0;
 };
 
 // A request's OnFinish or OnError, held until the step's stats are published.
@@ -151,7 +152,7 @@ class ReferenceEngine final : public Engine {
     {
       std::lock_guard lock(inbox_mutex_);
       if (!stopping_) {
-        inbox_.push_back({std::move(request), std::move(sink)});
+        inbox_.push_back({std::move(request), std::move(sink), MonotonicNs()});
         inbox_cv_.notify_one();
         return;
       }
@@ -271,6 +272,7 @@ class ReferenceEngine final : public Engine {
     seq->tokens = request.prompt_tokens;
     seq->prompt_tokens = prompt;
     seq->rng.seed(request.sampling.seed);
+    seq->submitted_ns = submission.submitted_ns;
     seq->request = std::move(request);
     seq->sink = std::move(submission.sink);
     live_.emplace(seq->request.id, seq.get());
@@ -332,7 +334,8 @@ class ReferenceEngine final : public Engine {
                                             .cached_prompt_tokens = seq.cached_prompt_tokens,
                                             .completion_tokens = seq.generated_tokens},
                                   .reason = stop ? FinishReason::kStop : FinishReason::kLength,
-                                  .engine_time_ns = now_ns};
+                                  .engine_time_ns = now_ns,
+                                  .queue_time_ns = seq.QueueTimeNs()};
         const RequestId id = seq.request.id;
         std::unique_ptr<Sequence> owned = scheduler_.Finish(&seq);
         live_.erase(id);
@@ -352,7 +355,8 @@ class ReferenceEngine final : public Engine {
                                                .cached_prompt_tokens = seq.cached_prompt_tokens,
                                                .completion_tokens = seq.generated_tokens},
                                      .reason = FinishReason::kCancelled,
-                                     .engine_time_ns = MonotonicNs()}});
+                                     .engine_time_ns = MonotonicNs(),
+                                     .queue_time_ns = seq.QueueTimeNs()}});
   }
 
   // Hands every request's last word to its sink. Called after PublishStats, so a caller that

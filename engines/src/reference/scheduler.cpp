@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "infermeter/core/clock.h"
 #include "infermeter/core/error.h"
 
 namespace infermeter::engines::reference {
@@ -169,6 +170,7 @@ StepPlan Scheduler::Plan() {
     if (!seq->first_admission_done) {
       seq->cached_prompt_tokens = std::min(seq->kv.cached_tokens, seq->prompt_tokens);
       seq->first_admission_done = true;
+      seq->first_scheduled_ns = MonotonicNs();
     }
     seq->state = Sequence::State::kRunning;
     seq->admitted_order = ++admissions_;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct Sequence {
   std::int64_t preemptions = 0;
   std::int64_t cached_prompt_tokens = 0;  // from the prefix cache at first admission
   bool first_admission_done = false;
+  std::int64_t submitted_ns = 0;        // when Submit was called (engine clock)
+  std::int64_t first_scheduled_ns = 0;  // when it was first admitted to run
   std::mt19937_64 rng;
 
   // Positions still to run through the model before the next token can be sampled.
@@ -35,6 +38,10 @@ struct Sequence {
     return static_cast<std::int64_t>(tokens.size()) - kv.written_tokens;
   }
   bool InPrefill() const { return PendingTokens() > 1; }
+  std::optional<std::int64_t> QueueTimeNs() const {
+    if (!first_admission_done) return std::nullopt;
+    return first_scheduled_ns - submitted_ns;
+  }
 };
 
 }  // namespace infermeter::engines::reference

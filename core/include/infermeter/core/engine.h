@@ -70,12 +70,17 @@ struct EngineFinish {
   EngineUsage usage;
   FinishReason reason = FinishReason::kLength;
   std::int64_t engine_time_ns = 0;
+  // Time from Submit until the engine first scheduled the request, when the engine knows it.
+  std::optional<std::int64_t> queue_time_ns;
 };
 
 struct EngineFailure {
   RequestId id;
   std::string message;  // says what failed and why ("prompt of 9000 tokens exceeds ...")
   std::int64_t engine_time_ns = 0;
+  // A short, bounded class for grouping errors ("rejected", "connect", "http_503", "timeout");
+  // "" lets the harness call it "engine_error".
+  std::string error_class;
 };
 
 // Receives one request's output. Engines call it from their own threads, one call at a time per

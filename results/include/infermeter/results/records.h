@@ -31,6 +31,28 @@ struct RunInfo {
   std::string config_json = "{}";  // the full effective configuration
   std::map<std::string, std::string> labels;  // user supplied key=value tags
   ClockOrigin clock_origin;                   // maps this run's monotonic times to wall time
+  std::optional<std::int64_t> group_id;       // the run_groups row it belongs to, if any
+  std::string group_point;                    // its point in the group: "rate=4", "long-context"
+};
+
+// A run's verdict, as MLPerf LoadGen gives one: a run is VALID unless one of the checks the
+// harness makes (docs/METRICS.md, "Run validity") failed; then the reasons say which and why.
+enum class Validity { kValid, kInvalid };
+std::string_view ToString(Validity validity);
+Validity ParseValidity(std::string_view text);
+
+// Runs made together by one invocation: a sweep, a max-goodput search, a default suite.
+enum class RunGroupKind { kSuite, kSweep, kGoodputSearch, kRepeat };
+std::string_view ToString(RunGroupKind kind);
+RunGroupKind ParseRunGroupKind(std::string_view text);
+
+struct RunGroup {
+  std::int64_t id = 0;  // set by the store
+  RunGroupKind kind = RunGroupKind::kSuite;
+  std::string name;
+  std::int64_t created_unix_ns = 0;  // set by the store
+  std::string config_json = "{}";    // what was asked: swept values, SLOs, target fraction
+  std::string result_json = "{}";    // what was found: the max-goodput rate, ...
 };
 
 // A run as stored: RunInfo plus what the store adds.
@@ -42,7 +64,9 @@ struct RunRow {
   std::optional<std::int64_t> finished_unix_ns;
   std::string infermeter_version;
   std::string git_revision;
-  std::int64_t request_count = 0;  // rows in `requests` for this run (computed on read)
+  std::int64_t request_count = 0;    // rows in `requests` for this run (computed on read)
+  std::optional<Validity> validity;  // set when the run ends
+  std::vector<std::string> validity_reasons;
 };
 
 // One streamed chunk of output: when it arrived and how many tokens it carried.
@@ -63,6 +87,9 @@ struct RequestRecord {
   std::optional<std::string> session_id;
   std::optional<std::int32_t> turn_index;
   std::int64_t scheduled_ns = 0;  // when the load model wanted it sent
+  // When the harness let it go: scheduled_ns, or later when a concurrency cap held it back.
+  // Schedule lag is sent_ns - released_ns; the cap's wait is released_ns - scheduled_ns.
+  std::optional<std::int64_t> released_ns;
   std::optional<std::int64_t> sent_ns;
   std::optional<std::int64_t> first_token_ns;
   std::optional<std::int64_t> last_token_ns;
@@ -71,6 +98,8 @@ struct RequestRecord {
   std::int64_t cached_tokens = 0;  // prompt tokens served from a prefix cache
   std::int64_t output_tokens = 0;
   std::optional<std::int64_t> requested_output_tokens;
+  // Time the engine says the request waited in its own queue, when it says (ns).
+  std::optional<std::int64_t> engine_queue_ns;
   std::string finish_reason;  // "length", "stop", "cancelled", … ("" if none)
   RequestStatus status = RequestStatus::kOk;
   std::string error_class;  // "" when status is ok

@@ -30,6 +30,7 @@ struct StoreCheck {
   std::int64_t samples = 0;
   std::int64_t run_metrics = 0;
   std::int64_t hardware_peaks = 0;
+  std::int64_t run_groups = 0;
   bool ok() const { return integrity_problems.empty() && schema_version == current_schema_version; }
 };
 
@@ -51,6 +52,14 @@ class ResultsStore {
   RunId BeginRun(const RunInfo& info);
   // Sets the final status and finish time. Throws Error if the run does not exist.
   void FinishRun(RunId run, RunStatus status, std::int64_t finished_unix_ns);
+  // Stores the run's verdict and its reasons (empty for a valid run).
+  void SetRunValidity(RunId run, Validity validity, const std::vector<std::string>& reasons);
+
+  // Inserts a group (created now) and returns its id; runs join it through RunInfo::group_id.
+  std::int64_t BeginGroup(const RunGroup& group);
+  // Replaces the group's result JSON. Throws Error if the group does not exist.
+  void SetGroupResult(std::int64_t group_id, const std::string& result_json);
+  std::vector<RunGroup> ListGroups();
 
   std::vector<RunRow> ListRuns();
   std::optional<RunRow> GetRun(RunId run);

@@ -18,7 +18,11 @@ struct ArrivalSettings {
     kConstant,  // a gap of exactly 1/rate
   };
   Kind kind = Kind::kPoisson;
-  double rate_per_s = 1.0;     // sessions per second (not kTrace)
+  double rate_per_s = 1.0;  // sessions per second (not kTrace)
+  // Linear rate ramp (not kTrace): the rate goes from rate_per_s at 0 to ramp_end_rate_per_s at
+  // ramp_duration_s and stays there (an inhomogeneous process with that intensity).
+  std::optional<double> ramp_end_rate_per_s;
+  double ramp_duration_s = 0;
   double burstiness_cv = 1.0;  // kGamma: 1 = Poisson, > 1 burstier, < 1 more regular
   double time_scale = 1.0;     // kTrace: offsets are multiplied by it (0.5 = twice as fast)
   std::optional<double> window_start_s;  // kTrace: keep sessions that start in [start, end),

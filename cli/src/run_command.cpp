@@ -1,0 +1,468 @@
+#include "run_command.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "collecting_sink.h"
+#include "db_path.h"
+#include "engine_options.h"
+#include "infermeter/core/error.h"
+#include "infermeter/engines/reference_engine.h"
+#include "infermeter/harness/runner.h"
+#include "infermeter/harness/sweep.h"
+#include "infermeter/probe/probe.h"
+#include "infermeter/results/store.h"
+#include "infermeter/workloads/trace_sample_source.h"
+#include "interrupt.h"
+#include "progress_bar.h"
+#include "run_report.h"
+#include "run_scenarios.h"
+
+namespace infermeter::cli {
+namespace {
+
+struct RunCommandOptions {
+  std::string db_path;
+  std::string engine = "reference";
+  engines::ReferenceEngineOptions reference;
+  WorkloadOptions workload;
+  std::optional<double> duration_s;
+  double drain_timeout_s = 120;
+  std::string sweep;
+  bool goodput_search = false;
+  harness::GoodputSearchSettings search;
+  std::string slo;
+  harness::ValiditySettings validity;
+  std::vector<std::string> labels;
+  std::string name;
+  bool json = false;
+  bool no_progress = false;
+  bool exact_lengths = true;
+  bool engine_warmup = true;
+  double sample_interval_s = 1.0;
+};
+
+std::map<std::string, std::string> ParseLabels(const std::vector<std::string>& items) {
+  std::map<std::string, std::string> labels;
+  for (const std::string& item : items) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw InputError({.source = "<command line>", .field = "--label"},
+                       fmt::format("'{}': expected KEY=VALUE", item));
+    }
+    labels[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return labels;
+}
+
+harness::SloSettings ParseSloOption(const std::string& text) {
+  return text.empty() ? harness::SloSettings{} : harness::ParseSlo(text, "--slo");
+}
+
+// The host as far as this issue knows it; the collectors issue describes GPUs and NPUs.
+std::string HostJson(const Engine& engine) {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  const EngineDescription engine_description = engine.Describe();
+  return nlohmann::json{{"host", host},
+                        {"cpu_model", probe::ReadCpuFeatures().model},
+                        {"logical_cores", static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))},
+                        {"device", "cpu"},
+                        {"engine_details", engine_description.details}}
+      .dump();
+}
+
+// The reference engine builds its GEMM kernels for each new shape on first use; two short
+// requests before the clock starts keep that out of the first measured TTFTs.
+void WarmUpEngine(Engine& engine) {
+  for (int i = 0; i < 2; ++i) {
+    EngineRequest request;
+    request.id = RequestId(-(i + 1));
+    for (int t = 0; t < 384; ++t) request.prompt_tokens.push_back(2 + (t * 7919 + i) % 251);
+    request.max_output_tokens = 8;
+    request.ignore_eos = true;
+    auto sink = std::make_shared<CollectingSink>();
+    engine.Submit(std::move(request), sink);
+    sink->Wait();
+  }
+}
+
+// One point to run: a scenario, possibly re-timed at a rate or capped at a concurrency.
+struct Point {
+  std::string label;  // the group point, "" for a lone run
+  std::optional<double> rate_per_s;
+  std::optional<std::int64_t> concurrency;
+};
+
+class RunDriver {
+ public:
+  RunDriver(const RunCommandOptions& options, Engine& engine, std::int32_t vocab_size,
+            const std::atomic<bool>& stop)
+      : options_(options), engine_(engine), vocab_size_(vocab_size), stop_(stop) {}
+
+  ReportedRun RunPoint(const Scenario& scenario, const Point& point,
+                       std::optional<std::int64_t> group_id, const std::string& group_kind) {
+    workloads::Trace trace = scenario.trace;
+    const auto arrivals = ApplyLoadModel(trace, scenario, options_.workload, point.rate_per_s);
+    const bool open_loop =
+        arrivals || point.rate_per_s ||
+        !(point.concurrency || options_.workload.concurrency);  // generator's own arrivals
+    workloads::TokenSettings tokens = Tokens();
+    const std::string hash = workloads::WorkloadHash(trace, tokens);
+    workloads::TraceSampleSource source(std::move(trace), tokens, scenario.name);
+
+    harness::RunSettings settings;
+    settings.load = MakeLoadSettings(options_.workload, open_loop, point.concurrency);
+    if (options_.duration_s) {
+      settings.load.max_duration_ns = static_cast<std::int64_t>(*options_.duration_s * 1e9);
+    }
+    settings.load.drain_timeout_ns = static_cast<std::int64_t>(options_.drain_timeout_s * 1e9);
+    settings.load.ignore_eos = options_.exact_lengths;
+    settings.slo = ParseSloOption(options_.slo);
+    settings.validity = options_.validity;
+    settings.sample_interval_ns = static_cast<std::int64_t>(options_.sample_interval_s * 1e9);
+
+    results::RunInfo& info = settings.info;
+    info.name = options_.name.empty() ? scenario.name : options_.name;
+    if (!point.label.empty()) info.name += " " + point.label;
+    info.engine = engine_.Describe().name;
+    info.model = engine_.Describe().model;
+    info.hardware_json = HostJson(engine_);
+    info.workload_name = scenario.name;
+    info.workload_hash = hash;
+    info.labels = ParseLabels(options_.labels);
+    info.group_id = group_id;
+    info.group_point = point.label;
+    info.config_json = ConfigJson(scenario, point, settings, arrivals, group_kind).dump();
+
+    ProgressBar bar(info.name, !options_.no_progress);
+    harness::RunControl control;
+    control.stop = &stop_;
+    control.on_progress = [&bar](const harness::LoadProgress& p) { bar.Update(p); };
+    harness::RunOutcome outcome =
+        harness::RunBenchmark(engine_, source, settings, options_.db_path, {}, control);
+    bar.Update(harness::LoadProgress{.planned_requests = outcome.summary.requests_total,
+                                     .sent_requests = outcome.summary.requests_total,
+                                     .finished_requests = outcome.summary.requests_total,
+                                     .output_tokens = outcome.summary.output_tokens,
+                                     .start_ns = outcome.load.start_ns},
+               /*final=*/true);
+    return {.scenario = point.label.empty() ? scenario.name : scenario.name + " " + point.label,
+            .description = scenario.description,
+            .workload_hash = hash,
+            .outcome = std::move(outcome)};
+  }
+
+ private:
+  // Prompt token ids inside the model's vocabulary, clear of the low ids where tokenizers keep
+  // special and byte tokens.
+  workloads::TokenSettings Tokens() const {
+    workloads::TokenSettings tokens{.seed = options_.workload.seed};
+    tokens.vocab_end = std::min(tokens.vocab_end, vocab_size_);
+    tokens.vocab_begin = std::min(tokens.vocab_begin, tokens.vocab_end / 8);
+    return tokens;
+  }
+
+  nlohmann::json ConfigJson(const Scenario& scenario, const Point& point,
+                            const harness::RunSettings& settings,
+                            const std::optional<workloads::ArrivalSettings>& arrivals,
+                            const std::string& group_kind) const {
+    const WorkloadOptions& w = options_.workload;
+    nlohmann::json j;
+    j["scenario"] = {{"name", scenario.name}, {"description", scenario.description}};
+    j["seed"] = w.seed;
+    j["load"] = {
+        {"mode", settings.load.mode == harness::LoadMode::kOpenLoop ? "open_loop" : "closed_loop"},
+        {"max_concurrency", settings.load.max_concurrency
+                                ? nlohmann::json(*settings.load.max_concurrency)
+                                : nlohmann::json(nullptr)},
+        {"warmup_requests", settings.load.warmup_requests},
+        {"max_requests", settings.load.max_requests ? nlohmann::json(*settings.load.max_requests)
+                                                    : nlohmann::json(nullptr)},
+        {"max_duration_s",
+         options_.duration_s ? nlohmann::json(*options_.duration_s) : nlohmann::json(nullptr)},
+        {"ignore_eos", settings.load.ignore_eos}};
+    if (arrivals) {
+      j["arrivals"] = {{"kind", workloads::ToString(arrivals->kind)},
+                       {"rate_per_s", arrivals->rate_per_s},
+                       {"burstiness_cv", arrivals->burstiness_cv},
+                       {"time_scale", arrivals->time_scale}};
+      if (arrivals->ramp_end_rate_per_s) {
+        j["arrivals"]["ramp_end_rate_per_s"] = *arrivals->ramp_end_rate_per_s;
+        j["arrivals"]["ramp_duration_s"] = arrivals->ramp_duration_s;
+      }
+    } else {
+      j["arrivals"] = {{"kind", "scenario"}};
+    }
+    j["slo"] = options_.slo;
+    j["validity"] = {{"max_schedule_lag_p99_ms", settings.validity.max_schedule_lag_p99_ms},
+                     {"max_error_fraction", settings.validity.max_error_fraction},
+                     {"min_completed_requests", settings.validity.min_completed_requests}};
+    if (!group_kind.empty()) j["group"] = {{"kind", group_kind}, {"point", point.label}};
+    const auto& r = options_.reference;
+    j["engine"] = {{"name", options_.engine},
+                   {"model", r.model},
+                   {"kv_cache_bytes", r.kv_cache_bytes},
+                   {"block_tokens", r.block_tokens},
+                   {"prefix_caching", r.prefix_caching},
+                   {"max_running_requests", r.max_running_requests},
+                   {"max_step_tokens", r.max_step_tokens},
+                   {"threads", r.threads}};
+    return j;
+  }
+
+  const RunCommandOptions& options_;
+  Engine& engine_;
+  const std::int32_t vocab_size_;
+  const std::atomic<bool>& stop_;
+};
+
+void Report(const RunCommandOptions& options, const std::vector<ReportedRun>& runs,
+            const nlohmann::json& group) {
+  if (options.json) {
+    if (runs.size() == 1 && group.is_null()) {
+      std::cout << RunSummaryJson(runs[0]).dump(2) << '\n';
+      return;
+    }
+    nlohmann::json all;
+    if (!group.is_null()) all["group"] = group;
+    all["runs"] = nlohmann::json::array();
+    for (const auto& run : runs) all["runs"].push_back(RunSummaryJson(run));
+    std::cout << all.dump(2) << '\n';
+    return;
+  }
+  for (const auto& run : runs) PrintRunSummary(std::cout, run);
+}
+
+void SayWhereResultsAre(const RunCommandOptions& options) {
+  if (options.json) return;
+  std::cout << fmt::format("\nRecorded in {}. List runs: infermeter runs --db {}\n",
+                           options.db_path, options.db_path);
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec && std::filesystem::exists(self.parent_path() / "infermeter-dashboard")) {
+    std::cout << fmt::format("Open the dashboard: {} {}\n",
+                             (self.parent_path() / "infermeter-dashboard").string(),
+                             options.db_path);
+  } else {
+    std::cout << "The desktop dashboard (infermeter-dashboard) is not built in this tree yet; "
+                 "see dashboard/README.md.\n";
+  }
+}
+
+int Run(RunCommandOptions& options) {
+  if (options.engine != "reference") {
+    throw InputError(
+        {.source = "<command line>", .field = "--engine"},
+        fmt::format("engine '{}' is not available; this build has: reference", options.engine));
+  }
+  if (options.goodput_search && !options.sweep.empty()) {
+    throw InputError({.source = "<command line>", .field = "--goodput-search"},
+                     "choose either --sweep or --goodput-search");
+  }
+  if (options.goodput_search && options.slo.empty()) {
+    throw InputError({.source = "<command line>", .field = "--goodput-search"},
+                     "a max-goodput search needs --slo (for example --slo ttft=2000,tpot=200)");
+  }
+  (void)ParseSloOption(options.slo);  // fail on a bad --slo before the model loads
+  const bool sweeping = !options.sweep.empty();
+  harness::SweepSpec sweep;
+  if (sweeping) sweep = harness::ParseSweep(options.sweep, "--sweep");
+
+  std::vector<Scenario> scenarios;
+  if (options.workload.workload.empty()) {
+    scenarios = DefaultSuite(options.workload);
+  } else {
+    scenarios.push_back(BuildScenario(options.workload));
+  }
+  // Opening the store first: a bad --db fails before the engine spends time loading.
+  { auto store = results::ResultsStore::OpenForWriting(options.db_path); }
+  options.reference.seed = options.workload.seed;
+  std::unique_ptr<Engine> engine = engines::MakeReferenceEngine(options.reference);
+  if (options.engine_warmup) WarmUpEngine(*engine);
+  const std::atomic<bool>& stop = InstallInterruptHandler();
+  RunDriver driver(
+      options, *engine,
+      static_cast<std::int32_t>(engines::ResolveModel(options.reference.model).vocab_size), stop);
+
+  std::vector<ReportedRun> runs;
+  nlohmann::json group_json;
+  auto store = results::ResultsStore::OpenForWriting(options.db_path);
+  if (options.goodput_search) {
+    const Scenario& scenario = scenarios.front();
+    results::RunGroup group{.kind = results::RunGroupKind::kGoodputSearch,
+                            .name = fmt::format("max goodput: {}", scenario.name)};
+    group.config_json =
+        nlohmann::json{{"slo", options.slo},
+                       {"target_good_fraction", options.search.target_good_fraction},
+                       {"initial_rate_per_s", options.search.initial_rate_per_s},
+                       {"max_rate_per_s", options.search.max_rate_per_s}}
+            .dump();
+    const std::int64_t group_id = store.BeginGroup(group);
+    const auto result = harness::SearchMaxGoodput(options.search, [&](double rate) {
+      if (stop.load()) throw Error("interrupted");
+      ReportedRun run = driver.RunPoint(
+          scenario,
+          {.label = harness::PointLabel(harness::SweepParameter::kRate, rate), .rate_per_s = rate},
+          group_id, "goodput_search");
+      harness::GoodputPoint point{
+          .rate_per_s = rate,
+          .good_fraction = run.outcome.summary.good_fraction,
+          .valid = run.outcome.verdict.validity == results::Validity::kValid,
+          .run = run.outcome.run};
+      runs.push_back(std::move(run));
+      return point;
+    });
+    nlohmann::json points = nlohmann::json::array();
+    for (const auto& p : result.points) {
+      points.push_back({{"rate_per_s", p.rate_per_s},
+                        {"good_fraction", p.good_fraction},
+                        {"valid", p.valid},
+                        {"passed", p.passed},
+                        {"run_id", p.run.value}});
+    }
+    group_json = {{"id", group_id},
+                  {"kind", "goodput_search"},
+                  {"max_rate_per_s", result.max_rate_per_s ? nlohmann::json(*result.max_rate_per_s)
+                                                           : nlohmann::json(nullptr)},
+                  {"conclusion", result.conclusion},
+                  {"points", points}};
+    store.SetGroupResult(group_id, group_json.dump());
+    Report(options, runs, group_json);
+    if (!options.json) std::cout << "\nmax-goodput search: " << result.conclusion << '\n';
+  } else if (sweeping) {
+    const Scenario& scenario = scenarios.front();
+    results::RunGroup group{.kind = results::RunGroupKind::kSweep,
+                            .name = fmt::format("sweep {}: {}", options.sweep, scenario.name)};
+    group.config_json = nlohmann::json{{"sweep", options.sweep}}.dump();
+    const std::int64_t group_id = store.BeginGroup(group);
+    for (const double value : sweep.values) {
+      if (stop.load()) break;
+      Point point{.label = harness::PointLabel(sweep.parameter, value)};
+      if (sweep.parameter == harness::SweepParameter::kRate) {
+        point.rate_per_s = value;
+      } else {
+        point.concurrency = static_cast<std::int64_t>(value);
+      }
+      runs.push_back(driver.RunPoint(scenario, point, group_id, "sweep"));
+    }
+    group_json = {{"id", group_id}, {"kind", "sweep"}, {"sweep", options.sweep}};
+    nlohmann::json ids = nlohmann::json::array();
+    for (const auto& run : runs) ids.push_back(run.outcome.run.value);
+    group_json["run_ids"] = ids;
+    store.SetGroupResult(group_id, group_json.dump());
+    Report(options, runs, group_json);
+  } else {
+    std::optional<std::int64_t> group_id;
+    if (scenarios.size() > 1) {
+      group_id = store.BeginGroup({.kind = results::RunGroupKind::kSuite, .name = "default suite"});
+      group_json = {{"id", *group_id}, {"kind", "suite"}};
+    }
+    for (const Scenario& scenario : scenarios) {
+      if (stop.load()) break;
+      runs.push_back(driver.RunPoint(scenario, {.label = group_id ? scenario.name : ""}, group_id,
+                                     group_id ? "suite" : ""));
+      runs.back().scenario = scenario.name;
+    }
+    Report(options, runs, group_json);
+  }
+  SayWhereResultsAre(options);
+  engine->Shutdown();
+  if (stop.load()) return 130;
+  return 0;
+}
+
+}  // namespace
+
+void AddRunCommand(CLI::App& app, CommandAction* action) {
+  auto options = std::make_shared<RunCommandOptions>();
+  CLI::App* run = app.add_subcommand(
+      "run",
+      "Replay a workload through an engine and record every request, latency and throughput "
+      "figure. With no options: the default suite (agentic + long-context) on the embedded "
+      "reference engine with the v4-mini model.");
+  AddDbOption(*run, &options->db_path);
+  run->add_option("--engine", options->engine, "engine to drive: reference")->capture_default_str();
+  AddReferenceEngineOptions(*run, options->reference, /*add_seed_option=*/false);
+
+  WorkloadOptions& w = options->workload;
+  run->add_option("--workload", w.workload,
+                  "agentic, long-context, synthetic, or a trace file (default: the suite)");
+  run->add_option("--format", w.format, "trace file format (default: detected)");
+  run->add_option("--sessions", w.sessions, "agentic sessions or long-context documents");
+  run->add_option("--input-tokens", w.input_tokens,
+                  "synthetic input length: N or a distribution (uniform:A:B, lognormal:M:S, ...)")
+      ->capture_default_str();
+  run->add_option("--output-tokens", w.output_tokens,
+                  "synthetic output length: N or a distribution")
+      ->capture_default_str();
+  run->add_option("--seed", w.seed, "seed of every random choice (workload, arrivals, weights)")
+      ->capture_default_str();
+
+  run->add_flag("--replay", w.replay, "send at the trace's own timestamps");
+  run->add_option("--time-scale", w.time_scale, "replay: multiply timestamps (0.5 = twice as fast)")
+      ->capture_default_str();
+  run->add_option("--window-start", w.window_start_s, "replay: first second of the trace to keep");
+  run->add_option("--window-end", w.window_end_s, "replay: second of the trace to stop at");
+  run->add_option("--rate", w.rate_per_s, "open loop: new sessions (requests) per second");
+  run->add_option("--arrival", w.arrival, "poisson, gamma or constant")->capture_default_str();
+  run->add_option("--burstiness", w.burstiness_cv,
+                  "gamma arrivals with this coefficient of variation (1 = Poisson)");
+  run->add_option("--ramp-to", w.ramp_to_rate_per_s,
+                  "ramp the rate linearly from --rate to this over --ramp-duration");
+  run->add_option("--ramp-duration", w.ramp_duration_s, "seconds of the rate ramp")
+      ->capture_default_str();
+  run->add_option("--concurrency", w.concurrency,
+                  "closed loop with this many requests in flight; with --rate or --replay, a cap");
+  run->add_option("--warmup", w.warmup_requests, "first requests sent but not recorded")
+      ->capture_default_str();
+  run->add_option("--requests", w.requests, "stop after this many measured requests");
+  run->add_option("--duration", options->duration_s, "stop sending after this many seconds");
+  run->add_option("--drain-timeout", options->drain_timeout_s,
+                  "seconds in-flight requests may run after the last send before cancellation")
+      ->capture_default_str();
+
+  run->add_option("--sweep", options->sweep, "rate=1,2,4 or concurrency=1,4,16: one run per value");
+  run->add_flag("--goodput-search", options->goodput_search,
+                "find the highest rate whose good fraction stays >= --goodput-target under --slo");
+  run->add_option("--goodput-target", options->search.target_good_fraction,
+                  "good fraction the searched rate must keep")
+      ->capture_default_str();
+  run->add_option("--search-start-rate", options->search.initial_rate_per_s,
+                  "first rate the search tries")
+      ->capture_default_str();
+  run->add_option("--search-max-rate", options->search.max_rate_per_s, "highest rate to try")
+      ->capture_default_str();
+  run->add_option("--search-points", options->search.max_points, "most runs the search makes")
+      ->capture_default_str();
+  run->add_option("--slo", options->slo, "ttft=MS,tpot=MS,itl=MS,e2e=MS for goodput");
+
+  run->add_option("--max-schedule-lag-p99-ms", options->validity.max_schedule_lag_p99_ms,
+                  "INVALID when p99 schedule lag is above this")
+      ->capture_default_str();
+  run->add_option("--max-error-rate", options->validity.max_error_fraction,
+                  "INVALID when a larger fraction of requests fails")
+      ->capture_default_str();
+  run->add_option("--min-completed", options->validity.min_completed_requests,
+                  "INVALID when fewer requests complete")
+      ->capture_default_str();
+  run->add_flag("--no-ignore-eos{false}", options->exact_lengths,
+                "let the model stop at end-of-sequence (output lengths then vary)");
+  run->add_flag("--no-engine-warmup{false}", options->engine_warmup,
+                "do not warm the engine's kernels up before the first run");
+  run->add_option("--sample-interval", options->sample_interval_s, "seconds between samples")
+      ->capture_default_str();
+  run->add_option("--label", options->labels, "KEY=VALUE tag for the run (repeatable)");
+  run->add_option("--name", options->name, "name of the run (default: the scenario)");
+  run->add_flag("--json", options->json, "print the summary as JSON");
+  run->add_flag("--no-progress", options->no_progress, "no progress bar or progress lines");
+  run->callback([options, action] { *action = [options] { return Run(*options); }; });
+}
+
+}  // namespace infermeter::cli

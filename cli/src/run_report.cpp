@@ -1,0 +1,131 @@
+#include "run_report.h"
+
+#include <fmt/format.h>
+
+#include "table.h"
+
+namespace infermeter::cli {
+namespace {
+
+nlohmann::json DistributionJson(const harness::Distribution& d) {
+  return {{"count", d.count}, {"p50", d.p50},   {"p90", d.p90}, {"p95", d.p95}, {"p99", d.p99},
+          {"p99_9", d.p99_9}, {"mean", d.mean}, {"std", d.std}, {"min", d.min}, {"max", d.max}};
+}
+
+std::string Ms(double value) { return fmt::format("{:.2f}", value); }
+
+}  // namespace
+
+void PrintRunSummary(std::ostream& out, const ReportedRun& run) {
+  const harness::RunOutcome& o = run.outcome;
+  const harness::RunSummary& s = o.summary;
+  out << fmt::format("\n== {} — run {} — {} — {} ==\n", run.scenario, o.run.value,
+                     results::ToString(o.status),
+                     o.verdict.validity == results::Validity::kValid ? "VALID" : "INVALID");
+  if (!run.description.empty()) out << run.description << '\n';
+  for (const auto& reason : o.verdict.reasons) out << "  invalid: " << reason << '\n';
+  out << fmt::format("requests  {} completed, {} failed, {} cancelled in {:.1f} s (stopped: {})\n",
+                     s.requests_completed, s.requests_failed, s.requests_cancelled, s.duration_s,
+                     harness::ToString(o.load.stop_reason));
+  out << fmt::format(
+      "tokens/s  {:.1f} output, {:.1f} input, {:.1f} total; peak {:.0f} output in 1 s; "
+      "{:.3f} requests/s\n",
+      s.output_tokens_per_s, s.input_tokens_per_s, s.total_tokens_per_s, s.peak_output_tokens_per_s,
+      s.request_throughput_per_s);
+  out << fmt::format(
+      "steady    {:.1f} output tokens/s over {:.1f} s (in flight >= 90% of max {:.0f})\n",
+      s.steady_state_output_tokens_per_s, s.steady_state_duration_s, s.max_in_flight);
+  if (s.slo_set) {
+    out << fmt::format("goodput   {:.3f} requests/s, {:.1f} output tokens/s; {} good ({:.1f}%)\n",
+                       s.goodput_requests_per_s, s.goodput_output_tokens_per_s, s.good_requests,
+                       100.0 * s.good_fraction);
+  }
+  out << fmt::format("cache     prefix hit ratio {:.1f}% ({} of {} input tokens)\n",
+                     100.0 * s.prefix_cache_hit_ratio, s.cached_tokens, s.input_tokens);
+  if (!s.errors_by_class.empty()) {
+    out << "errors   ";
+    for (const auto& [error_class, count] : s.errors_by_class) {
+      out << fmt::format(" {}={}", error_class, count);
+    }
+    out << '\n';
+  }
+
+  TextTable table;
+  using Align = TextTable::Align;
+  table.AddColumn("LATENCY (ms)");
+  for (const char* header : {"p50", "p90", "p99", "p99.9", "mean", "max", "n"}) {
+    table.AddColumn(header, Align::kRight);
+  }
+  const auto row = [&](const char* name, const harness::Distribution& d) {
+    if (d.count == 0) return;
+    table.AddRow({name, Ms(d.p50), Ms(d.p90), Ms(d.p99), Ms(d.p99_9), Ms(d.mean), Ms(d.max),
+                  std::to_string(d.count)});
+  };
+  row("TTFT", s.ttft_ms);
+  row("TPOT", s.tpot_ms);
+  row("ITL", s.itl_ms);
+  row("E2E", s.e2e_ms);
+  row("TTFT from scheduled", s.ttft_from_scheduled_ms);
+  row("engine queue", s.queue_ms);
+  row("schedule lag", s.schedule_lag_ms);
+  table.Print(out);
+  for (const auto& note : o.collector_notes) out << "note: " << note << '\n';
+}
+
+nlohmann::json RunSummaryJson(const ReportedRun& run) {
+  const harness::RunOutcome& o = run.outcome;
+  const harness::RunSummary& s = o.summary;
+  nlohmann::json j;
+  j["run_id"] = o.run.value;
+  j["scenario"] = run.scenario;
+  j["status"] = results::ToString(o.status);
+  j["validity"] = results::ToString(o.verdict.validity);
+  j["validity_reasons"] = o.verdict.reasons;
+  j["stop_reason"] = harness::ToString(o.load.stop_reason);
+  j["workload"] = {{"description", run.description}, {"hash", run.workload_hash}};
+  j["requests"] = {{"completed", s.requests_completed},
+                   {"failed", s.requests_failed},
+                   {"cancelled", s.requests_cancelled},
+                   {"total", s.requests_total},
+                   {"warmup", o.load.warmup_requests}};
+  j["tokens"] = {{"input", s.input_tokens},
+                 {"cached", s.cached_tokens},
+                 {"output", s.output_tokens},
+                 {"usage_mismatches", s.usage_mismatches}};
+  j["duration_s"] = s.duration_s;
+  j["throughput"] = {{"requests_per_s", s.request_throughput_per_s},
+                     {"input_tokens_per_s", s.input_tokens_per_s},
+                     {"output_tokens_per_s", s.output_tokens_per_s},
+                     {"total_tokens_per_s", s.total_tokens_per_s},
+                     {"peak_output_tokens_per_s", s.peak_output_tokens_per_s},
+                     {"steady_state_output_tokens_per_s", s.steady_state_output_tokens_per_s},
+                     {"steady_state_duration_s", s.steady_state_duration_s}};
+  j["latency_ms"] = {{"ttft", DistributionJson(s.ttft_ms)},
+                     {"ttst", DistributionJson(s.ttst_ms)},
+                     {"tpot", DistributionJson(s.tpot_ms)},
+                     {"itl", DistributionJson(s.itl_ms)},
+                     {"itl_per_request_mean", DistributionJson(s.itl_mean_ms)},
+                     {"ntpot", DistributionJson(s.ntpot_ms)},
+                     {"e2e", DistributionJson(s.e2e_ms)},
+                     {"ttft_from_scheduled", DistributionJson(s.ttft_from_scheduled_ms)},
+                     {"e2e_from_scheduled", DistributionJson(s.e2e_from_scheduled_ms)},
+                     {"schedule_lag", DistributionJson(s.schedule_lag_ms)},
+                     {"engine_queue", DistributionJson(s.queue_ms)}};
+  if (s.slo_set) {
+    j["goodput"] = {{"good_requests", s.good_requests},
+                    {"requests_per_s", s.goodput_requests_per_s},
+                    {"output_tokens_per_s", s.goodput_output_tokens_per_s},
+                    {"good_fraction", s.good_fraction}};
+  }
+  j["in_flight"] = {{"max", s.max_in_flight}, {"mean", s.mean_in_flight}};
+  j["prefix_cache_hit_ratio"] = s.prefix_cache_hit_ratio;
+  j["errors_by_class"] = s.errors_by_class;
+  const std::int64_t sent = o.load.sent_requests + o.load.warmup_requests;
+  j["client"] = {{"cpu_per_request_us", sent > 0 ? static_cast<double>(o.load.scheduler_cpu_ns) /
+                                                       1e3 / static_cast<double>(sent)
+                                                 : 0.0}};
+  if (!o.collector_notes.empty()) j["notes"] = o.collector_notes;
+  return j;
+}
+
+}  // namespace infermeter::cli

@@ -1,0 +1,51 @@
+#include "chunk_facts.h"
+
+#include <algorithm>
+
+namespace infermeter::harness::detail {
+
+// Chunk times are non-decreasing (RequestRecord's contract), so list order is arrival order.
+
+TokenChunkFacts ScanTokenChunks(const std::vector<results::ChunkArrival>& chunks) {
+  TokenChunkFacts facts;
+  for (const results::ChunkArrival& chunk : chunks) {
+    if (chunk.tokens <= 0) continue;
+    if (!facts.first_ns) {
+      facts.first_ns = chunk.time_ns;
+    } else {
+      if (!facts.second_ns) facts.second_ns = chunk.time_ns;
+      facts.tokens_after_first += chunk.tokens;
+    }
+    facts.last_ns = chunk.time_ns;
+  }
+  return facts;
+}
+
+std::optional<std::int64_t> FirstTokenChunkNs(const std::vector<results::ChunkArrival>& chunks) {
+  const auto it = std::find_if(chunks.begin(), chunks.end(),
+                               [](const results::ChunkArrival& c) { return c.tokens > 0; });
+  if (it == chunks.end()) return std::nullopt;
+  return it->time_ns;
+}
+
+std::optional<std::int64_t> RequestEndNs(const results::RequestRecord& request) {
+  std::optional<std::int64_t> end = request.done_ns;
+  if (!request.chunks.empty())
+    end = std::max(end.value_or(request.chunks.back().time_ns), request.chunks.back().time_ns);
+  return end;
+}
+
+void AppendTokenGaps(const std::vector<results::ChunkArrival>& chunks,
+                     std::vector<WeightedValue>& out) {
+  std::optional<std::int64_t> previous_ns;
+  for (const results::ChunkArrival& chunk : chunks) {
+    if (chunk.tokens <= 0) continue;
+    if (previous_ns) {
+      const double tokens = chunk.tokens;
+      out.push_back({.value = NsToMs(chunk.time_ns - *previous_ns) / tokens, .weight = tokens});
+    }
+    previous_ns = chunk.time_ns;
+  }
+}
+
+}  // namespace infermeter::harness::detail

@@ -1,0 +1,127 @@
+#include "infermeter/harness/runner.h"
+
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "infermeter/core/clock.h"
+#include "infermeter/core/error.h"
+#include "infermeter/core/log.h"
+#include "infermeter/harness/latency_collector.h"
+#include "infermeter/results/store.h"
+#include "infermeter/results/writer.h"
+#include "sampling_thread.h"
+
+namespace infermeter::harness {
+namespace {
+
+// Stores every measured request; warm-up requests are awaited but never stored.
+class StoringObserver final : public RequestObserver {
+ public:
+  explicit StoringObserver(results::ResultsWriter& writer) : writer_(writer) {}
+  void OnRequestFinished(results::RequestRecord record, bool warmup) override {
+    if (!warmup) writer_.Add(std::move(record));
+  }
+
+ private:
+  results::ResultsWriter& writer_;
+};
+
+// Figures about the client itself, so users can see whether it kept up.
+void AddClientMetrics(const LoadOutcome& load, RunId run,
+                      std::vector<results::RunMetric>& metrics) {
+  const std::int64_t sent = load.sent_requests + load.warmup_requests;
+  metrics.push_back(
+      {run, "client_cpu_per_request_us",
+       sent > 0 ? static_cast<double>(load.scheduler_cpu_ns) / 1e3 / static_cast<double>(sent)
+                : 0.0,
+       "us"});
+  metrics.push_back(
+      {run, "warmup_requests", static_cast<double>(load.warmup_requests), "requests"});
+  metrics.push_back({run, "requests_cancelled_at_drain",
+                     static_cast<double>(load.cancelled_at_drain), "requests"});
+  metrics.push_back({run, "requests_lost", static_cast<double>(load.lost_requests), "requests"});
+}
+
+}  // namespace
+
+RunOutcome RunBenchmark(Engine& engine, const SampleSource& source, const RunSettings& settings,
+                        const std::string& db_path, const std::vector<Collector*>& extra_collectors,
+                        const RunControl& control) {
+  auto store = results::ResultsStore::OpenForWriting(db_path);
+  results::RunInfo info = settings.info;
+  info.clock_origin = ClockOrigin::Now();
+  RunOutcome outcome;
+  outcome.run = store.BeginRun(info);
+  const RunId run = outcome.run;
+  try {
+    results::ResultsWriter writer(db_path);
+    StoringObserver observer(writer);
+    LoadGenerator generator(engine, source, settings.load, run, observer);
+
+    LatencyCollector latency(settings.slo);
+    std::vector<Collector*> collectors{&latency};
+    const CollectorContext context{
+        .run = run, .start_ns = MonotonicNs(), .engine = &engine, .progress = [&generator] {
+          return generator.Progress();
+        }};
+    for (Collector* collector : extra_collectors) {
+      try {
+        collector->Start(context);
+        collectors.push_back(collector);
+      } catch (const Error& e) {
+        outcome.collector_notes.push_back(
+            fmt::format("collector '{}' is not running: {}", collector->Name(), e.what()));
+        spdlog::warn("{}", outcome.collector_notes.back());
+      }
+    }
+    latency.Start(context);
+
+    std::function<void()> progress;
+    if (control.on_progress) {
+      progress = [&control, &generator] { control.on_progress(generator.Progress()); };
+    }
+    static const std::atomic<bool> kNeverStop{false};
+    {
+      SamplingThread sampler(collectors, writer, settings.sample_interval_ns, progress,
+                             control.progress_interval_ns);
+      outcome.load = generator.Run(control.stop ? *control.stop : kNeverStop);
+      sampler.Stop();
+    }
+    writer.Flush();
+
+    // Every figure from here on comes from what was stored.
+    const std::vector<results::RequestRecord> requests = store.LoadRequests(run);
+    const CollectorSummaryInput input{.run = run,
+                                      .start_ns = outcome.load.start_ns,
+                                      .end_ns = outcome.load.end_ns,
+                                      .requests = &requests};
+    std::vector<results::RunMetric> metrics;
+    std::vector<results::SampleRecord> samples;
+    for (Collector* collector : collectors) collector->Summarize(input, metrics, samples);
+    AddClientMetrics(outcome.load, run, metrics);
+    for (auto& metric : metrics) writer.Add(std::move(metric));
+    for (auto& sample : samples) writer.Add(std::move(sample));
+    writer.Close();
+
+    outcome.summary = *latency.summary();
+    const bool interrupted = outcome.load.stop_reason == StopReason::kInterrupted;
+    ValiditySettings validity = settings.validity;
+    validity.exact_output_lengths = validity.exact_output_lengths && settings.load.ignore_eos;
+    outcome.verdict = JudgeRun(outcome.summary, validity, interrupted, outcome.load.lost_requests);
+    outcome.status =
+        interrupted ? results::RunStatus::kInterrupted : results::RunStatus::kCompleted;
+    store.SetRunValidity(run, outcome.verdict.validity, outcome.verdict.reasons);
+    store.FinishRun(run, outcome.status, WallNs());
+  } catch (...) {
+    try {
+      store.FinishRun(run, results::RunStatus::kFailed, WallNs());
+    } catch (const std::exception& e) {
+      spdlog::error("run {} could not be marked failed: {}", run.value, e.what());
+    }
+    throw;
+  }
+  return outcome;
+}
+
+}  // namespace infermeter::harness
