@@ -40,7 +40,8 @@ int Check(const DbOptions& options) {
                           {"request_chunks", check.request_chunks},
                           {"samples", check.samples},
                           {"run_metrics", check.run_metrics},
-                          {"hardware_peaks", check.hardware_peaks}}},
+                          {"hardware_peaks", check.hardware_peaks},
+                          {"run_groups", check.run_groups}}},
                         {"ok", check.ok()}};
     std::cout << j.dump(2) << '\n';
   } else {
@@ -60,6 +61,7 @@ int Check(const DbOptions& options) {
     std::cout << fmt::format("samples         {}\n", check.samples);
     std::cout << fmt::format("run_metrics     {}\n", check.run_metrics);
     std::cout << fmt::format("hardware_peaks  {}\n", check.hardware_peaks);
+    std::cout << fmt::format("run_groups      {}\n", check.run_groups);
   }
   return check.ok() ? 0 : kCheckFailedExitCode;
 }

@@ -124,7 +124,8 @@ class RunDriver {
     }
     settings.load.drain_timeout_ns = static_cast<std::int64_t>(options_.drain_timeout_s * 1e9);
     settings.load.ignore_eos = options_.exact_lengths;
-    settings.slo = ParseSloOption(options_.slo);
+    const std::string& slo = options_.slo.empty() ? scenario.default_slo : options_.slo;
+    settings.slo = ParseSloOption(slo);
     settings.validity = options_.validity;
     settings.sample_interval_ns = static_cast<std::int64_t>(options_.sample_interval_s * 1e9);
 
@@ -139,7 +140,7 @@ class RunDriver {
     info.labels = ParseLabels(options_.labels);
     info.group_id = group_id;
     info.group_point = point.label;
-    info.config_json = ConfigJson(scenario, point, settings, arrivals, group_kind).dump();
+    info.config_json = ConfigJson(scenario, point, settings, arrivals, group_kind, slo).dump();
 
     ProgressBar bar(info.name, !options_.no_progress);
     harness::RunControl control;
@@ -172,7 +173,7 @@ class RunDriver {
   nlohmann::json ConfigJson(const Scenario& scenario, const Point& point,
                             const harness::RunSettings& settings,
                             const std::optional<workloads::ArrivalSettings>& arrivals,
-                            const std::string& group_kind) const {
+                            const std::string& group_kind, const std::string& slo) const {
     const WorkloadOptions& w = options_.workload;
     nlohmann::json j;
     j["scenario"] = {{"name", scenario.name}, {"description", scenario.description}};
@@ -200,7 +201,7 @@ class RunDriver {
     } else {
       j["arrivals"] = {{"kind", "scenario"}};
     }
-    j["slo"] = options_.slo;
+    j["slo"] = slo;
     j["validity"] = {{"max_schedule_lag_p99_ms", settings.validity.max_schedule_lag_p99_ms},
                      {"max_error_fraction", settings.validity.max_error_fraction},
                      {"min_completed_requests", settings.validity.min_completed_requests}};

@@ -14,6 +14,21 @@ nlohmann::json DistributionJson(const harness::Distribution& d) {
 
 std::string Ms(double value) { return fmt::format("{:.2f}", value); }
 
+// "TTFT <= 2000 ms, TPOT <= 100 ms"
+std::string SloText(const harness::SloSettings& slo) {
+  std::string text;
+  const auto add = [&text](const char* name, const std::optional<double>& ms) {
+    if (!ms) return;
+    if (!text.empty()) text += ", ";
+    text += fmt::format("{} <= {:g} ms", name, *ms);
+  };
+  add("TTFT", slo.ttft_ms);
+  add("TPOT", slo.tpot_ms);
+  add("ITL", slo.itl_ms);
+  add("E2E", slo.e2e_ms);
+  return text;
+}
+
 }  // namespace
 
 void PrintRunSummary(std::ostream& out, const ReportedRun& run) {
@@ -36,9 +51,10 @@ void PrintRunSummary(std::ostream& out, const ReportedRun& run) {
       "steady    {:.1f} output tokens/s over {:.1f} s (in flight >= 90% of max {:.0f})\n",
       s.steady_state_output_tokens_per_s, s.steady_state_duration_s, s.max_in_flight);
   if (s.slo_set) {
-    out << fmt::format("goodput   {:.3f} requests/s, {:.1f} output tokens/s; {} good ({:.1f}%)\n",
-                       s.goodput_requests_per_s, s.goodput_output_tokens_per_s, s.good_requests,
-                       100.0 * s.good_fraction);
+    out << fmt::format(
+        "goodput   {:.3f} requests/s, {:.1f} output tokens/s; {} good ({:.1f}%) under {}\n",
+        s.goodput_requests_per_s, s.goodput_output_tokens_per_s, s.good_requests,
+        100.0 * s.good_fraction, SloText(s.slo));
   }
   out << fmt::format("cache     prefix hit ratio {:.1f}% ({} of {} input tokens)\n",
                      100.0 * s.prefix_cache_hit_ratio, s.cached_tokens, s.input_tokens);
@@ -112,7 +128,8 @@ nlohmann::json RunSummaryJson(const ReportedRun& run) {
                      {"schedule_lag", DistributionJson(s.schedule_lag_ms)},
                      {"engine_queue", DistributionJson(s.queue_ms)}};
   if (s.slo_set) {
-    j["goodput"] = {{"good_requests", s.good_requests},
+    j["goodput"] = {{"slo", SloText(s.slo)},
+                    {"good_requests", s.good_requests},
                     {"requests_per_s", s.goodput_requests_per_s},
                     {"output_tokens_per_s", s.goodput_output_tokens_per_s},
                     {"good_fraction", s.good_fraction}};
@@ -120,10 +137,7 @@ nlohmann::json RunSummaryJson(const ReportedRun& run) {
   j["in_flight"] = {{"max", s.max_in_flight}, {"mean", s.mean_in_flight}};
   j["prefix_cache_hit_ratio"] = s.prefix_cache_hit_ratio;
   j["errors_by_class"] = s.errors_by_class;
-  const std::int64_t sent = o.load.sent_requests + o.load.warmup_requests;
-  j["client"] = {{"cpu_per_request_us", sent > 0 ? static_cast<double>(o.load.scheduler_cpu_ns) /
-                                                       1e3 / static_cast<double>(sent)
-                                                 : 0.0}};
+  j["client"] = {{"cpu_per_request_us", o.load.ClientCpuPerRequestUs()}};
   if (!o.collector_notes.empty()) j["notes"] = o.collector_notes;
   return j;
 }

@@ -32,7 +32,7 @@ std::int64_t SessionsOr(const WorkloadOptions& options, std::int64_t fallback) {
 // prompt and tool schema, short tool results and answers, some parallel tool calls.
 Scenario Agentic(const WorkloadOptions& options) {
   workloads::AgenticSettings s;
-  s.sessions = SessionsOr(options, 8);
+  s.sessions = SessionsOr(options, 10);
   s.turns = 4;
   s.system_prompt_tokens = 768;
   s.tool_schema_tokens = 768;
@@ -53,7 +53,8 @@ Scenario Agentic(const WorkloadOptions& options) {
           .has_timestamps = false,
           .description = fmt::format("{} agent sessions x {} steps, shared 1.5K-token prefix, "
                                      "parallel tool calls",
-                                     s.sessions, s.turns)};
+                                     s.sessions, s.turns),
+          .default_slo = "ttft=2000,tpot=100"};
 }
 
 // Document QA over 3K-6K-token documents: long prefills, then questions that hit the cache.
@@ -73,7 +74,8 @@ Scenario LongContext(const WorkloadOptions& options) {
           .trace = workloads::GenerateLongContext(s),
           .has_timestamps = false,
           .description = fmt::format("{} documents of 3K-6K tokens x {} questions", s.documents,
-                                     s.questions_per_document)};
+                                     s.questions_per_document),
+          .default_slo = "ttft=10000,tpot=200"};
 }
 
 Scenario Synthetic(const WorkloadOptions& options) {

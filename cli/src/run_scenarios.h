@@ -40,6 +40,9 @@ struct Scenario {
   workloads::Trace trace;
   bool has_timestamps = false;  // a trace file with arrival times: replayed by default
   std::string description;      // one line for the config and the summary
+  // SLOs judged when the user gives no --slo: interactive targets for the reference engine on a
+  // small CPU, so goodput is shown by default (empty: none).
+  std::string default_slo;
 };
 
 // The scenario `options.workload` names. Throws InputError for unknown names and bad values.

@@ -42,7 +42,30 @@ nlohmann::json ToJson(const results::RunRow& run) {
   j["infermeter_version"] = run.infermeter_version;
   j["git_revision"] =
       run.git_revision.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.git_revision);
+  // null while the run runs, when it failed before a verdict, and for runs recorded before
+  // schema version 3.
+  j["validity"] =
+      run.validity ? nlohmann::json(results::ToString(*run.validity)) : nlohmann::json(nullptr);
+  j["validity_reasons"] = run.validity_reasons;
+  j["group_id"] = run.info.group_id ? nlohmann::json(*run.info.group_id) : nlohmann::json(nullptr);
+  j["group_point"] =
+      run.info.group_point.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.info.group_point);
   return j;
+}
+
+// VALID or INVALID; "-" while the run runs, when it failed before a verdict, and for runs
+// recorded before schema version 3. (ASCII: TextTable pads by bytes, not display width.)
+std::string ValidityText(const results::RunRow& run) {
+  if (!run.validity) return "-";
+  return *run.validity == results::Validity::kValid ? "VALID" : "INVALID";
+}
+
+// "3 rate=4": the group's id and the run's point in it; "" for a run in no group.
+std::string GroupText(const results::RunRow& run) {
+  if (!run.info.group_id) return "";
+  std::string text = std::to_string(*run.info.group_id);
+  if (!run.info.group_point.empty()) text += ' ' + run.info.group_point;
+  return text;
 }
 
 std::string LabelsText(const std::map<std::string, std::string>& labels) {
@@ -72,17 +95,19 @@ int Run(const RunsOptions& options) {
   table.AddColumn("ID", Align::kRight);
   table.AddColumn("CREATED (UTC)");
   table.AddColumn("STATUS");
+  table.AddColumn("VALIDITY");
   table.AddColumn("NAME");
   table.AddColumn("ENGINE");
   table.AddColumn("MODEL");
   table.AddColumn("WORKLOAD");
+  table.AddColumn("GROUP");
   table.AddColumn("REQUESTS", Align::kRight);
   table.AddColumn("LABELS");
   for (const auto& run : runs) {
     table.AddRow({std::to_string(run.id.value), FormatWallNs(run.created_unix_ns).substr(0, 19),
-                  std::string(results::ToString(run.status)), run.info.name, run.info.engine,
-                  run.info.model, run.info.workload_name, std::to_string(run.request_count),
-                  LabelsText(run.info.labels)});
+                  std::string(results::ToString(run.status)), ValidityText(run), run.info.name,
+                  run.info.engine, run.info.model, run.info.workload_name, GroupText(run),
+                  std::to_string(run.request_count), LabelsText(run.info.labels)});
   }
   table.Print(std::cout);
   return 0;

@@ -346,9 +346,10 @@ class LoadGenerator::Impl {
       }
       if (!inbox_->finished.empty()) continue;  // a finished request may free or release turns
       lock.unlock();
-      while (MonotonicNs() < due->scheduled_ns) {
-        // Spin: the send time is within the spin window.
-      }
+      const std::int64_t spin_start_ns = MonotonicNs();
+      std::int64_t spin_now_ns = spin_start_ns;
+      while (spin_now_ns < due->scheduled_ns) spin_now_ns = MonotonicNs();  // the spin window
+      outcome_.scheduler_spin_ns += spin_now_ns - spin_start_ns;
       if (AtCap()) {  // cannot happen after the checks above; kept as a guard
         lock.lock();
         continue;

@@ -30,12 +30,7 @@ class StoringObserver final : public RequestObserver {
 // Figures about the client itself, so users can see whether it kept up.
 void AddClientMetrics(const LoadOutcome& load, RunId run,
                       std::vector<results::RunMetric>& metrics) {
-  const std::int64_t sent = load.sent_requests + load.warmup_requests;
-  metrics.push_back(
-      {run, "client_cpu_per_request_us",
-       sent > 0 ? static_cast<double>(load.scheduler_cpu_ns) / 1e3 / static_cast<double>(sent)
-                : 0.0,
-       "us"});
+  metrics.push_back({run, "client_cpu_per_request_us", load.ClientCpuPerRequestUs(), "us"});
   metrics.push_back(
       {run, "warmup_requests", static_cast<double>(load.warmup_requests), "requests"});
   metrics.push_back({run, "requests_cancelled_at_drain",

@@ -85,6 +85,91 @@ TEST(Cli, RunsListsRunsAsTableAndJson) {
   EXPECT_EQ(runs[1]["requests"], 11);
   EXPECT_EQ(runs[1]["labels"]["hw"], "cpu-b");
   EXPECT_EQ(runs[0]["workload"]["hash"], "sha256:1234");
+  // Runs that were never judged and belong to no group.
+  EXPECT_TRUE(runs[0]["validity"].is_null());
+  EXPECT_EQ(runs[0]["validity_reasons"], nlohmann::json::array());
+  EXPECT_TRUE(runs[0]["group_id"].is_null());
+  EXPECT_TRUE(runs[0]["group_point"].is_null());
+}
+
+// Three runs of schema version 3: a valid one in a sweep, an invalid one in no group, and one
+// still running (no verdict yet).
+void MakeVerdictFixture(const std::string& path) {
+  auto store = results::ResultsStore::OpenForWriting(path);
+  const std::int64_t group =
+      store.BeginGroup({.kind = results::RunGroupKind::kSweep, .name = "sweep rate=4"});
+  results::RunInfo info{.name = "swept", .engine = "reference", .model = "v4-mini"};
+  info.group_id = group;
+  info.group_point = "rate=4";
+  const RunId swept = store.BeginRun(info);
+  store.SetRunValidity(swept, results::Validity::kValid, {});
+  store.FinishRun(swept, results::RunStatus::kCompleted, WallNs());
+  const RunId judged = store.BeginRun({.name = "judged", .engine = "reference"});
+  store.SetRunValidity(
+      judged, results::Validity::kInvalid,
+      {"schedule lag p99 is 9.000 ms, above 5.000 ms", "the run was \"cut\" — short"});
+  store.FinishRun(judged, results::RunStatus::kInterrupted, WallNs());
+  store.BeginRun({.name = "still running", .engine = "reference"});
+}
+
+// The line of `text` that contains `needle`, or "".
+std::string LineWith(const std::string& text, const std::string& needle) {
+  const auto at = text.find(needle);
+  if (at == std::string::npos) return "";
+  const auto newline = text.rfind('\n', at);
+  const auto begin = newline == std::string::npos ? 0 : newline + 1;
+  const auto end = text.find('\n', at);
+  return text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+TEST(Cli, RunsShowValidityAndGroup) {
+  testing::TempDir dir;
+  const std::string db = dir.File("results.db");
+  MakeVerdictFixture(db);
+
+  const auto table = RunProcess(Bin() + " runs --db " + ShellQuote(db));
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  const std::string header = LineWith(table.out, "CREATED (UTC)");
+  EXPECT_LT(header.find("STATUS"), header.find("VALIDITY")) << table.out;
+  EXPECT_LT(header.find("VALIDITY"), header.find("NAME")) << table.out;
+  EXPECT_LT(header.find("WORKLOAD"), header.find("GROUP")) << table.out;
+  EXPECT_LT(header.find("GROUP"), header.find("REQUESTS")) << table.out;
+  const std::string swept = LineWith(table.out, "swept");
+  EXPECT_NE(swept.find("completed    VALID "), std::string::npos) << table.out;
+  EXPECT_NE(swept.find("  1 rate=4  "), std::string::npos) << table.out;
+  EXPECT_NE(LineWith(table.out, "judged").find("interrupted  INVALID  "), std::string::npos)
+      << table.out;
+  EXPECT_NE(LineWith(table.out, "still running").find("running      -         "), std::string::npos)
+      << table.out;
+  // Every row lines up under the header: the NAME column starts at the same byte.
+  const auto name_at = header.find("NAME");
+  EXPECT_EQ(swept.find("swept"), name_at) << table.out;
+  EXPECT_EQ(LineWith(table.out, "judged").find("judged"), name_at) << table.out;
+  EXPECT_EQ(LineWith(table.out, "still running").find("still running"), name_at) << table.out;
+
+  const auto json = RunProcess(Bin() + " runs --json --db " + ShellQuote(db));
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto runs = nlohmann::json::parse(json.out);
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0]["validity"], "valid");
+  EXPECT_EQ(runs[0]["validity_reasons"], nlohmann::json::array());
+  EXPECT_EQ(runs[0]["group_id"], 1);
+  EXPECT_EQ(runs[0]["group_point"], "rate=4");
+  EXPECT_EQ(runs[1]["validity"], "invalid");
+  EXPECT_EQ(runs[1]["validity_reasons"],
+            (nlohmann::json{"schedule lag p99 is 9.000 ms, above 5.000 ms",
+                            "the run was \"cut\" — short"}));
+  EXPECT_TRUE(runs[1]["group_id"].is_null());
+  EXPECT_TRUE(runs[1]["group_point"].is_null());
+  EXPECT_TRUE(runs[2]["validity"].is_null());
+  EXPECT_EQ(runs[2]["validity_reasons"], nlohmann::json::array());
+
+  const auto check = RunProcess(Bin() + " db check --json --db " + ShellQuote(db));
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_EQ(nlohmann::json::parse(check.out)["counts"]["run_groups"], 1);
+  const auto text = RunProcess(Bin() + " db check --db " + ShellQuote(db));
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_NE(text.out.find("\nrun_groups      1\n"), std::string::npos) << text.out;
 }
 
 TEST(Cli, RunsOnAMissingFileExplainsAndCreatesNothing) {
@@ -108,10 +193,12 @@ TEST(Cli, DbCheckReportsVersionIntegrityAndCounts) {
   EXPECT_EQ(report["journal_mode"], "wal");
   EXPECT_EQ(report["counts"]["runs"], 2);
   EXPECT_EQ(report["counts"]["requests"], 21);
+  EXPECT_EQ(report["counts"]["run_groups"], 0);
 
   const auto text = RunProcess(Bin() + " db check --db " + ShellQuote(db));
   EXPECT_EQ(text.exit_code, 0);
   EXPECT_NE(text.out.find("integrity       ok"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("run_groups      0"), std::string::npos) << text.out;
 }
 
 TEST(Cli, DbCheckOnACorruptFileFailsClearly) {

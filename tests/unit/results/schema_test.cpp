@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -19,6 +22,31 @@ std::int64_t TableCount(Database& db, const std::string& name) {
   return s.ColumnInt(0);
 }
 
+std::int64_t ColumnCount(Database& db, const std::string& table, const std::string& column) {
+  Statement s(db, "SELECT count(*) FROM pragma_table_info(?) WHERE name = ?");
+  s.Bind(1, table);
+  s.Bind(2, column);
+  s.Step();
+  return s.ColumnInt(0);
+}
+
+// The columns schema version 3 adds to existing tables.
+const std::vector<std::pair<std::string, std::string>> kVersion3Columns = {
+    {"runs", "validity"},    {"runs", "validity_reasons"}, {"runs", "group_id"},
+    {"runs", "group_point"}, {"requests", "released_ns"},  {"requests", "engine_queue_ns"},
+};
+
+// Inserts a run with only the columns of schema versions 1 and 2, as an older infermeter did.
+void InsertOldRun(Database& db, const std::string& name) {
+  Statement s(db,
+              "INSERT INTO runs (name, created_unix_ns, status, engine, model, workload_name, "
+              "workload_hash, infermeter_version, clock_origin_unix_ns, "
+              "clock_origin_monotonic_ns) "
+              "VALUES (?, 1, 'completed', 'reference', 'tiny', 'w', 'h', '0.1.0', 1, 1)");
+  s.Bind(1, name);
+  s.Run();
+}
+
 TEST(Schema, NewFileIsMigratedToTheCurrentVersion) {
   testing::TempDir dir;
   Database db(dir.File("new.db"), OpenMode::kReadWriteCreate);
@@ -27,9 +55,12 @@ TEST(Schema, NewFileIsMigratedToTheCurrentVersion) {
   EXPECT_EQ(result.to_version, CurrentSchemaVersion());
   EXPECT_EQ(db.QueryInt("PRAGMA user_version"), CurrentSchemaVersion());
   EXPECT_EQ(db.QueryInt("PRAGMA application_id"), kApplicationId);
-  for (const char* table :
-       {"runs", "requests", "request_chunks", "samples", "run_metrics", "hardware_peaks"}) {
+  for (const char* table : {"runs", "requests", "request_chunks", "samples", "run_metrics",
+                            "hardware_peaks", "run_groups"}) {
     EXPECT_EQ(TableCount(db, table), 1) << table;
+  }
+  for (const auto& [table, column] : kVersion3Columns) {
+    EXPECT_EQ(ColumnCount(db, table, column), 1) << table << "." << column;
   }
   // Migrating again is a no-op.
   const MigrationResult again = Migrate(db);
@@ -95,18 +126,109 @@ TEST(Schema, VersionOneFileGainsHardwarePeaksKeepingItsRuns) {
     Migrate(db, SchemaMigrations().first(1));
     ASSERT_EQ(db.QueryInt("PRAGMA user_version"), 1);
     ASSERT_EQ(TableCount(db, "hardware_peaks"), 0);
-    db.Execute(
-        "INSERT INTO runs (name, created_unix_ns, status, engine, model, workload_name, "
-        "workload_hash, infermeter_version, clock_origin_unix_ns, clock_origin_monotonic_ns) "
-        "VALUES ('v1 run', 1, 'completed', 'reference', 'tiny', 'w', 'h', '0.1.0', 1, 1)");
+    InsertOldRun(db, "v1 run");
   }
+  // Opening for writing takes a version 1 file through every later step at once.
   auto store = ResultsStore::OpenForWriting(path);
-  EXPECT_EQ(store.database().QueryInt("PRAGMA user_version"), 2);
+  EXPECT_EQ(store.database().QueryInt("PRAGMA user_version"), CurrentSchemaVersion());
   EXPECT_EQ(TableCount(store.database(), "hardware_peaks"), 1);
+  EXPECT_EQ(TableCount(store.database(), "run_groups"), 1);
   const auto runs = store.ListRuns();
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].info.name, "v1 run");
+  EXPECT_FALSE(runs[0].validity.has_value());
   EXPECT_TRUE(store.LoadHardwarePeaks().empty());
+}
+
+TEST(Schema, VersionTwoFileGainsVersionThreeKeepingItsRows) {
+  testing::TempDir dir;
+  const std::string path = dir.File("v2.db");
+  {
+    Database db(path, OpenMode::kReadWriteCreate);
+    const MigrationResult built = Migrate(db, SchemaMigrations().first(2));
+    ASSERT_EQ(built.to_version, 2);
+    ASSERT_EQ(db.QueryInt("PRAGMA user_version"), 2);
+    ASSERT_EQ(TableCount(db, "run_groups"), 0);
+    for (const auto& [table, column] : kVersion3Columns) {
+      ASSERT_EQ(ColumnCount(db, table, column), 0) << table << "." << column;
+    }
+    InsertOldRun(db, "v2 run");
+    db.Execute(
+        "INSERT INTO requests (run_id, request_id, scheduled_ns, sent_ns, input_tokens, "
+        "output_tokens, status) VALUES (1, 7, 100, 150, 12, 0, 'ok')");
+    db.Execute(
+        "INSERT INTO run_metrics (run_id, name, value, unit) "
+        "VALUES (1, 'output_tokens_per_s', 9.5, 'tokens/s')");
+    db.Execute(
+        "INSERT INTO hardware_peaks (measured_unix_ns, host, cpu_model, logical_cores, metric, "
+        "value, method) VALUES (1, 'h', 'cpu', 2, 'gemm_flops_per_s', 1e9, 'm')");
+  }
+  // Readers never migrate: they say how to upgrade.
+  try {
+    ResultsStore::OpenForReading(path);
+    FAIL() << "expected a reader to refuse a version 2 file";
+  } catch (const SchemaError& e) {
+    EXPECT_NE(std::string(e.what()).find("infermeter db migrate"), std::string::npos) << e.what();
+  }
+  {
+    auto store = ResultsStore::OpenForWriting(path);
+    EXPECT_EQ(store.database().QueryInt("PRAGMA user_version"), 3);
+    EXPECT_EQ(store.database().QueryInt("PRAGMA application_id"), kApplicationId);
+    EXPECT_EQ(TableCount(store.database(), "run_groups"), 1);
+    for (const auto& [table, column] : kVersion3Columns) {
+      EXPECT_EQ(ColumnCount(store.database(), table, column), 1) << table << "." << column;
+    }
+    const auto runs = store.ListRuns();
+    ASSERT_EQ(runs.size(), 1u);
+    const RunRow& old = runs[0];
+    EXPECT_EQ(old.info.name, "v2 run");
+    EXPECT_EQ(old.status, RunStatus::kCompleted);
+    EXPECT_EQ(old.request_count, 1);
+    EXPECT_FALSE(old.validity.has_value());  // judged by no one: neither valid nor invalid
+    EXPECT_TRUE(old.validity_reasons.empty());
+    EXPECT_FALSE(old.info.group_id.has_value());
+    EXPECT_EQ(old.info.group_point, "");
+    const auto requests = store.LoadRequests(old.id);
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].request_id, 7);
+    EXPECT_EQ(requests[0].sent_ns, 150);
+    EXPECT_FALSE(requests[0].released_ns.has_value());
+    EXPECT_FALSE(requests[0].engine_queue_ns.has_value());
+    EXPECT_EQ(store.LoadRunMetrics(old.id).size(), 1u);
+    EXPECT_EQ(store.LoadHardwarePeaks().size(), 1u);
+    EXPECT_TRUE(store.ListGroups().empty());
+
+    // The migrated file takes version 3 data, old run included.
+    store.SetRunValidity(old.id, Validity::kInvalid, {"judged after the upgrade"});
+    const std::int64_t group = store.BeginGroup({.kind = RunGroupKind::kSweep, .name = "new"});
+    RunInfo info{.name = "v3 run"};
+    info.group_id = group;
+    info.group_point = "rate=2";
+    const RunId added = store.BeginRun(info);
+    EXPECT_EQ(store.GetRun(added)->info.group_id, group);
+    EXPECT_EQ(store.GetRun(old.id)->validity_reasons,
+              std::vector<std::string>{"judged after the upgrade"});
+  }
+  const StoreCheck check = ResultsStore::OpenForReading(path).Check();
+  EXPECT_TRUE(check.ok());
+  EXPECT_EQ(check.schema_version, 3);
+  EXPECT_EQ(check.runs, 2);
+  EXPECT_EQ(check.requests, 1);
+  EXPECT_EQ(check.hardware_peaks, 1);
+  EXPECT_EQ(check.run_groups, 1);
+}
+
+TEST(Schema, MigratingAVersionTwoFileExplicitlyReportsTheStep) {
+  testing::TempDir dir;
+  const std::string path = dir.File("v2.db");
+  Database db(path, OpenMode::kReadWriteCreate);
+  Migrate(db, SchemaMigrations().first(2));
+  InsertOldRun(db, "kept");
+  const MigrationResult result = Migrate(db);
+  EXPECT_EQ(result.from_version, 2);
+  EXPECT_EQ(result.to_version, 3);
+  EXPECT_EQ(db.QueryText("SELECT name FROM runs"), "kept");
+  EXPECT_EQ(db.QueryText("SELECT validity_reasons FROM runs"), "[]");
 }
 
 TEST(Schema, NewerFileIsRefusedWithAClearMessage) {

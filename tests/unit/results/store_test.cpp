@@ -234,5 +234,355 @@ TEST(Store, RejectsAnUnknownHardwareMetric) {
   EXPECT_THROW(store.RecordHardwarePeak(SamplePeak("a", "bogus", "", 1, 1)), SqliteError);
 }
 
+// ---- Schema version 3: validity, groups, release and queue times ----
+
+TEST(Store, ForeignKeysAreOnForTheStoresConnections) {
+  testing::TempDir dir;
+  const std::string path = dir.File("r.db");
+  auto writer = ResultsStore::OpenForWriting(path);
+  EXPECT_EQ(writer.database().QueryInt("PRAGMA foreign_keys"), 1);
+  auto reader = ResultsStore::OpenForReading(path);
+  EXPECT_EQ(reader.database().QueryInt("PRAGMA foreign_keys"), 1);
+}
+
+TEST(Store, ANewRunHasNoVerdictYet) {
+  testing::TempDir dir;
+  auto store = ResultsStore::OpenForWriting(dir.File("r.db"));
+  const RunId id = store.BeginRun(SampleRunInfo());
+  const auto run = store.GetRun(id);
+  ASSERT_TRUE(run.has_value());
+  EXPECT_FALSE(run->validity.has_value());
+  EXPECT_TRUE(run->validity_reasons.empty());
+  EXPECT_EQ(store.database().QueryText("SELECT validity_reasons FROM runs"), "[]");
+  EXPECT_EQ(store.database().QueryInt("SELECT validity IS NULL FROM runs"), 1);
+}
+
+TEST(Store, AValidVerdictWithoutReasonsRoundTrips) {
+  testing::TempDir dir;
+  const std::string path = dir.File("r.db");
+  RunId id;
+  {
+    auto store = ResultsStore::OpenForWriting(path);
+    id = store.BeginRun(SampleRunInfo());
+    store.FinishRun(id, RunStatus::kCompleted, 5);
+    store.SetRunValidity(id, Validity::kValid, {});
+  }
+  auto reader = ResultsStore::OpenForReading(path);
+  const auto run = reader.GetRun(id);
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(run->validity, Validity::kValid);
+  EXPECT_TRUE(run->validity_reasons.empty());
+  EXPECT_EQ(reader.database().QueryText("SELECT validity FROM runs"), "valid");
+  EXPECT_EQ(reader.database().QueryText("SELECT validity_reasons FROM runs"), "[]");
+}
+
+TEST(Store, AnInvalidVerdictKeepsEveryReasonExactly) {
+  testing::TempDir dir;
+  const std::string path = dir.File("r.db");
+  const std::vector<std::string> reasons = {
+      "p99 schedule lag 12.3 ms > 5 ms: the client could not keep up",
+      R"(engine said "overloaded" \ twice)",
+      "τ-bench turn ‘3’ — 日本語 ✓ 🚀",
+      "line one\nline two\ttab",
+      "",
+      R"(["not", "an", "array"])",
+  };
+  RunId invalid;
+  RunId other;
+  {
+    auto store = ResultsStore::OpenForWriting(path);
+    invalid = store.BeginRun(SampleRunInfo());
+    other = store.BeginRun(SampleRunInfo());
+    store.SetRunValidity(invalid, Validity::kInvalid, reasons);
+    store.SetRunValidity(other, Validity::kValid, {});
+  }
+  auto reader = ResultsStore::OpenForReading(path);
+  const auto run = reader.GetRun(invalid);
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(run->validity, Validity::kInvalid);
+  EXPECT_EQ(run->validity_reasons, reasons);
+  // Stored as a JSON array of strings that any SQLite reader can take apart.
+  Statement s(reader.database(),
+              "SELECT json_array_length(validity_reasons), validity_reasons ->> '$[2]' "
+              "FROM runs WHERE id = ?");
+  s.Bind(1, invalid.value);
+  ASSERT_TRUE(s.Step());
+  EXPECT_EQ(s.ColumnInt(0), static_cast<std::int64_t>(reasons.size()));
+  EXPECT_EQ(s.ColumnText(1), reasons[2]);
+  // ListRuns reads the same, and one run's verdict leaves the other's alone.
+  const auto runs = reader.ListRuns();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].validity_reasons, reasons);
+  EXPECT_EQ(runs[1].validity, Validity::kValid);
+  EXPECT_TRUE(runs[1].validity_reasons.empty());
+}
+
+TEST(Store, ASecondVerdictReplacesTheFirst) {
+  testing::TempDir dir;
+  auto store = ResultsStore::OpenForWriting(dir.File("r.db"));
+  const RunId id = store.BeginRun(SampleRunInfo());
+  store.SetRunValidity(id, Validity::kInvalid, {"a", "b"});
+  store.SetRunValidity(id, Validity::kValid, {});
+  const auto run = store.GetRun(id);
+  EXPECT_EQ(run->validity, Validity::kValid);
+  EXPECT_TRUE(run->validity_reasons.empty());
+}
+
+TEST(Store, SettingTheVerdictOfAMissingRunThrowsNamingIt) {
+  testing::TempDir dir;
+  auto store = ResultsStore::OpenForWriting(dir.File("r.db"));
+  try {
+    store.SetRunValidity(RunId(4242), Validity::kValid, {});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("4242"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Store, GroupsRoundTrip) {
+  testing::TempDir dir;
+  const std::string path = dir.File("r.db");
+  const std::int64_t before = WallNs();
+  std::int64_t sweep_id = 0;
+  std::int64_t search_id = 0;
+  {
+    auto store = ResultsStore::OpenForWriting(path);
+    EXPECT_TRUE(store.ListGroups().empty());
+    sweep_id = store.BeginGroup({.kind = RunGroupKind::kSweep,
+                                 .name = "sweep rate=1,2: agentic",
+                                 .config_json = R"({"sweep":"rate=1,2"})"});
+    search_id = store.BeginGroup(
+        {.kind = RunGroupKind::kGoodputSearch, .name = "max goodput: «agentic» \"quoted\""});
+    store.BeginGroup({.kind = RunGroupKind::kSuite, .name = "default suite"});
+    store.BeginGroup({.kind = RunGroupKind::kRepeat, .name = "repeat x3"});
+    EXPECT_NE(sweep_id, search_id);
+    store.SetGroupResult(search_id, R"({"max_rate_per_s":4.5,"points":[]})");
+    store.SetGroupResult(search_id, R"({"max_rate_per_s":5.5,"points":[]})");  // replaces
+  }
+  const std::int64_t after = WallNs();
+  auto reader = ResultsStore::OpenForReading(path);
+  const auto groups = reader.ListGroups();
+  ASSERT_EQ(groups.size(), 4u);
+  EXPECT_EQ(groups[0].id, sweep_id);
+  EXPECT_EQ(groups[0].kind, RunGroupKind::kSweep);
+  EXPECT_EQ(groups[0].name, "sweep rate=1,2: agentic");
+  EXPECT_EQ(groups[0].config_json, R"({"sweep":"rate=1,2"})");
+  EXPECT_EQ(groups[0].result_json, "{}");
+  EXPECT_GE(groups[0].created_unix_ns, before);
+  EXPECT_LE(groups[0].created_unix_ns, after);
+  EXPECT_EQ(groups[1].id, search_id);
+  EXPECT_EQ(groups[1].kind, RunGroupKind::kGoodputSearch);
+  EXPECT_EQ(groups[1].name, "max goodput: «agentic» \"quoted\"");
+  EXPECT_EQ(groups[1].config_json, "{}");
+  EXPECT_EQ(groups[1].result_json, R"({"max_rate_per_s":5.5,"points":[]})");
+  EXPECT_EQ(groups[2].kind, RunGroupKind::kSuite);
+  EXPECT_EQ(groups[3].kind, RunGroupKind::kRepeat);
+  EXPECT_EQ(reader.database().QueryText("SELECT group_concat(kind, ',') FROM run_groups"),
+            "sweep,goodput_search,suite,repeat");
+  EXPECT_EQ(reader.Check().run_groups, 4);
+}
+
+TEST(Store, SettingTheResultOfAMissingGroupThrowsNamingIt) {
+  testing::TempDir dir;
+  auto store = ResultsStore::OpenForWriting(dir.File("r.db"));
+  const std::int64_t id = store.BeginGroup({.kind = RunGroupKind::kSweep, .name = "s"});
+  try {
+    store.SetGroupResult(id + 977, "{}");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(std::to_string(id + 977)), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(store.ListGroups().at(0).result_json, "{}");  // the real group untouched
+}
+
+TEST(Store, GroupJsonMustBeJson) {
+  testing::TempDir dir;
+  auto store = ResultsStore::OpenForWriting(dir.File("r.db"));
+  EXPECT_THROW(store.BeginGroup({.kind = RunGroupKind::kSweep, .name = "s", .config_json = "{x"}),
+               SqliteError);
+  const std::int64_t id = store.BeginGroup({.kind = RunGroupKind::kSweep, .name = "s"});
+  EXPECT_THROW(store.SetGroupResult(id, "not json"), SqliteError);
+  EXPECT_EQ(store.ListGroups().size(), 1u);
+  EXPECT_EQ(store.ListGroups()[0].result_json, "{}");
+}
+
+TEST(Store, RunsKeepTheirGroupAndPoint) {
+  testing::TempDir dir;
+  const std::string path = dir.File("r.db");
+  RunId grouped;
+  RunId lone;
+  std::int64_t group = 0;
+  {
+    auto store = ResultsStore::OpenForWriting(path);
+    group = store.BeginGroup({.kind = RunGroupKind::kSweep, .name = "sweep"});
+    RunInfo info = SampleRunInfo();
+    info.group_id = group;
+    info.group_point = "rate=4";
+    grouped = store.BeginRun(info);
+    lone = store.BeginRun(SampleRunInfo());
+  }
+  auto reader = ResultsStore::OpenForReading(path);
+  const auto a = reader.GetRun(grouped);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->info.group_id, group);
+  EXPECT_EQ(a->info.group_point, "rate=4");
+  const auto b = reader.GetRun(lone);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_FALSE(b->info.group_id.has_value());
+  EXPECT_EQ(b->info.group_point, "");
+  // No group, no point: both columns NULL rather than 0 and ''.
+  Statement s(reader.database(),
+              "SELECT group_id IS NULL, group_point IS NULL FROM runs WHERE id = ?");
+  s.Bind(1, lone.value);
+  ASSERT_TRUE(s.Step());
+  EXPECT_EQ(s.ColumnInt(0), 1);
+  EXPECT_EQ(s.ColumnInt(1), 1);
+  const auto runs = reader.ListRuns();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].info.group_id, group);
+  EXPECT_EQ(runs[0].info.group_point, "rate=4");
+}
+
+TEST(Store, ARunCannotJoinAGroupThatDoesNotExist) {
+  testing::TempDir dir;
+  auto store = ResultsStore::OpenForWriting(dir.File("r.db"));
+  RunInfo info = SampleRunInfo();
+  info.group_id = 12345;
+  EXPECT_THROW(store.BeginRun(info), SqliteError);
+  EXPECT_TRUE(store.ListRuns().empty());
+}
+
+TEST(Store, DeletingARunKeepsItsGroup) {
+  testing::TempDir dir;
+  auto store = ResultsStore::OpenForWriting(dir.File("r.db"));
+  const std::int64_t group = store.BeginGroup({.kind = RunGroupKind::kSweep, .name = "sweep"});
+  RunInfo info = SampleRunInfo();
+  info.group_id = group;
+  info.group_point = "rate=1";
+  const RunId first = store.BeginRun(info);
+  info.group_point = "rate=2";
+  const RunId second = store.BeginRun(info);
+  Statement del(store.database(), "DELETE FROM runs WHERE id = ?");
+  del.Bind(1, first.value);
+  del.Run();
+  EXPECT_EQ(store.ListGroups().size(), 1u);
+  const auto remaining = store.ListRuns();
+  ASSERT_EQ(remaining.size(), 1u);
+  EXPECT_EQ(remaining[0].id, second);
+  EXPECT_EQ(remaining[0].info.group_id, group);
+}
+
+TEST(Store, DeletingAGroupLeavesItsRunsWithoutOne) {
+  testing::TempDir dir;
+  const std::string path = dir.File("r.db");
+  auto store = ResultsStore::OpenForWriting(path);
+  const std::int64_t group = store.BeginGroup({.kind = RunGroupKind::kSuite, .name = "suite"});
+  const std::int64_t other = store.BeginGroup({.kind = RunGroupKind::kSuite, .name = "other"});
+  RunInfo info = SampleRunInfo();
+  info.group_id = group;
+  info.group_point = "agentic";
+  const RunId run = store.BeginRun(info);
+  info.group_id = other;
+  const RunId kept = store.BeginRun(info);
+  {
+    ResultsWriter writer(path);
+    RequestRecord r;
+    r.run_id = run;
+    r.request_id = 1;
+    writer.Add(std::move(r));
+    writer.Close();
+  }
+  Statement del(store.database(), "DELETE FROM run_groups WHERE id = ?");
+  del.Bind(1, group);
+  del.Run();
+  const auto row = store.GetRun(run);
+  ASSERT_TRUE(row.has_value());  // the run and its requests stay
+  EXPECT_FALSE(row->info.group_id.has_value());
+  EXPECT_EQ(row->request_count, 1);
+  EXPECT_EQ(store.LoadRequests(run).size(), 1u);
+  EXPECT_EQ(store.GetRun(kept)->info.group_id, other);
+  EXPECT_TRUE(store.Check().ok());
+  EXPECT_EQ(store.Check().run_groups, 1);
+}
+
+TEST(Store, ReleaseAndEngineQueueTimesRoundTripSetAndUnset) {
+  testing::TempDir dir;
+  const std::string path = dir.File("r.db");
+  RunId run;
+  std::vector<RequestRecord> written;
+  {
+    auto store = ResultsStore::OpenForWriting(path);
+    run = store.BeginRun(SampleRunInfo());
+    ResultsWriter writer(path);
+    for (int i = 0; i < 4; ++i) {
+      RequestRecord r;
+      r.run_id = run;
+      r.request_id = i;
+      r.scheduled_ns = 1'000 * i;
+      r.sent_ns = r.scheduled_ns + 700;
+      r.input_tokens = 3;
+      if (i % 2 == 0) r.released_ns = r.scheduled_ns + 500;  // held back by a concurrency cap
+      if (i < 2) r.engine_queue_ns = 2'500'000 + i;
+      r.chunks = {{*r.sent_ns + 10, 1}};
+      r.output_tokens = 1;
+      r.first_token_ns = r.last_token_ns = r.done_ns = *r.sent_ns + 10;
+      written.push_back(r);
+      writer.Add(std::move(r));
+    }
+    // Zero and a negative (clock-skewed engine) queue time are stored as given, not as NULL.
+    RequestRecord zero;
+    zero.run_id = run;
+    zero.request_id = 10;
+    zero.released_ns = 0;
+    zero.engine_queue_ns = 0;
+    written.push_back(zero);
+    writer.Add(zero);
+    RequestRecord negative = zero;
+    negative.request_id = 11;
+    negative.released_ns = -5;
+    negative.engine_queue_ns = -7;
+    written.push_back(negative);
+    writer.Add(negative);
+    writer.Close();
+  }
+  auto reader = ResultsStore::OpenForReading(path);
+  const auto loaded = reader.LoadRequests(run);
+  EXPECT_EQ(loaded, written);
+  ASSERT_EQ(loaded.size(), 6u);
+  EXPECT_EQ(loaded[0].released_ns, 500);
+  EXPECT_EQ(loaded[0].engine_queue_ns, 2'500'000);
+  EXPECT_FALSE(loaded[1].released_ns.has_value());
+  EXPECT_EQ(loaded[1].engine_queue_ns, 2'500'001);
+  EXPECT_EQ(loaded[2].released_ns, 2'500);
+  EXPECT_FALSE(loaded[2].engine_queue_ns.has_value());
+  EXPECT_FALSE(loaded[3].released_ns.has_value());
+  EXPECT_FALSE(loaded[3].engine_queue_ns.has_value());
+  EXPECT_EQ(loaded[4].released_ns, 0);
+  EXPECT_EQ(loaded[4].engine_queue_ns, 0);
+  EXPECT_EQ(loaded[5].engine_queue_ns, -7);
+  // Unset is NULL in the file.
+  EXPECT_EQ(reader.database().QueryInt("SELECT count(*) FROM requests WHERE released_ns IS NULL"),
+            2);
+  EXPECT_EQ(
+      reader.database().QueryInt("SELECT count(*) FROM requests WHERE engine_queue_ns IS NULL"), 2);
+}
+
+TEST(Store, CheckCountsRunGroups) {
+  testing::TempDir dir;
+  const std::string path = dir.File("r.db");
+  {
+    auto store = ResultsStore::OpenForWriting(path);
+    EXPECT_EQ(store.Check().run_groups, 0);
+    store.BeginGroup({.kind = RunGroupKind::kSweep, .name = "a"});
+    store.BeginGroup({.kind = RunGroupKind::kGoodputSearch, .name = "b"});
+    store.BeginGroup({.kind = RunGroupKind::kSuite, .name = "c"});
+  }
+  const StoreCheck check = ResultsStore::OpenForReading(path).Check();
+  EXPECT_TRUE(check.ok());
+  EXPECT_EQ(check.schema_version, 3);
+  EXPECT_EQ(check.run_groups, 3);
+  EXPECT_EQ(check.runs, 0);
+}
+
 }  // namespace
 }  // namespace infermeter::results

@@ -144,6 +144,34 @@ TEST_F(WriterTest, AddAfterCloseThrows) {
   EXPECT_THROW(writer.Add(Request(2)), Error);
 }
 
+TEST_F(WriterTest, ReleaseAndEngineQueueTimesAreWrittenAndReadBack) {
+  ResultsWriter writer(path_);
+  RequestRecord held = Request(1);
+  held.released_ns = held.scheduled_ns + 300;  // a concurrency cap held it back
+  held.sent_ns = *held.released_ns + 20;
+  held.chunks = {{*held.sent_ns + 5, 1}, {*held.sent_ns + 9, 1}};
+  held.engine_queue_ns = 1'234'567;
+  RequestRecord plain = Request(2);  // neither figure known
+  writer.Add(held);
+  writer.Add(plain);
+  writer.Flush();
+  {
+    Database reader(path_, OpenMode::kReadOnly);
+    Statement s(reader,
+                "SELECT request_id, released_ns, engine_queue_ns FROM requests ORDER BY "
+                "request_id");
+    ASSERT_TRUE(s.Step());
+    EXPECT_EQ(s.ColumnInt(1), held.scheduled_ns + 300);
+    EXPECT_EQ(s.ColumnInt(2), 1'234'567);
+    ASSERT_TRUE(s.Step());
+    EXPECT_TRUE(s.IsNull(1));
+    EXPECT_TRUE(s.IsNull(2));
+    EXPECT_FALSE(s.Step());
+  }
+  auto store = ResultsStore::OpenForReading(path_);
+  EXPECT_EQ(store.LoadRequests(run_), (std::vector<RequestRecord>{held, plain}));
+}
+
 TEST_F(WriterTest, OpeningAMissingFileFailsInTheCallersThread) {
   EXPECT_THROW(ResultsWriter(dir_.File("not-there.db")), Error);
 }

@@ -50,8 +50,18 @@ struct LoadOutcome {
   std::int64_t warmup_requests = 0;
   std::int64_t cancelled_at_drain = 0;  // still running when drain_timeout_ns ran out
   std::int64_t lost_requests = 0;  // never reported back after being cancelled (recorded as such)
-  // CPU time of the scheduler thread: the client's own cost, per request sent.
+  // CPU time of the scheduler thread, and the part of it spent spinning just before send times
+  // (deliberate, and proportional to the spin window, not to the work per request).
   std::int64_t scheduler_cpu_ns = 0;
+  std::int64_t scheduler_spin_ns = 0;
+
+  // The client's own work per request sent (warm-up included), spinning left out: microseconds.
+  double ClientCpuPerRequestUs() const {
+    const std::int64_t sent = sent_requests + warmup_requests;
+    if (sent == 0) return 0;
+    return static_cast<double>(scheduler_cpu_ns - scheduler_spin_ns) / 1e3 /
+           static_cast<double>(sent);
+  }
 };
 
 class LoadGenerator {
