@@ -10,6 +10,8 @@
 //
 // Usage: harness_bench [--rate R] [--requests N] [--input-tokens N] [--output-tokens N]
 //                      [--repeat K] [--store]
+// --rate 0 makes every request due at once: the generator then sends back to back, and the wall
+// time per request is the client's whole cost per request (no sleeping, no spinning).
 // Prints one line per repetition and the medians; docs/PERFORMANCE.md quotes them.
 
 #include <sys/resource.h>
@@ -86,8 +88,13 @@ workloads::TraceSampleSource MakeSource(const Options& o) {
                     .a = static_cast<double>(o.input_tokens)};
   s.output_tokens = {.kind = workloads::Distribution::Kind::kFixed,
                      .a = static_cast<double>(o.output_tokens)};
-  s.arrivals = {.kind = workloads::ArrivalSettings::Kind::kPoisson, .rate_per_s = o.rate};
-  return workloads::TraceSampleSource(workloads::GenerateSynthetic(s), {}, "harness_bench");
+  s.arrivals = {.kind = workloads::ArrivalSettings::Kind::kPoisson,
+                .rate_per_s = o.rate > 0 ? o.rate : 1.0};
+  workloads::Trace trace = workloads::GenerateSynthetic(s);
+  if (o.rate == 0) {  // all due at once: the generator sends as fast as it can
+    for (auto& session : trace.sessions) session.turns[0].arrival_offset_ns = 0;
+  }
+  return workloads::TraceSampleSource(std::move(trace), {}, "harness_bench");
 }
 
 struct Result {
@@ -95,6 +102,7 @@ struct Result {
   double process_us_per_request = 0;  // whole process CPU / requests (with --store: writer too)
   double lag_p50_us = 0, lag_p99_us = 0, lag_max_us = 0;
   double achieved_rate = 0;
+  double wall_us_per_request = 0;
 };
 
 Result Once(const Options& o, const workloads::TraceSampleSource& source, int index) {
@@ -136,6 +144,7 @@ Result Once(const Options& o, const workloads::TraceSampleSource& source, int in
   r.client_us_per_request = load.ClientCpuPerRequestUs();
   r.process_us_per_request = static_cast<double>(cpu1 - cpu0) / 1e3 / sent;
   r.achieved_rate = sent / (static_cast<double>(load.end_ns - load.start_ns) / 1e9);
+  r.wall_us_per_request = static_cast<double>(load.end_ns - load.start_ns) / 1e3 / sent;
   return r;
 }
 
@@ -177,17 +186,20 @@ int main(int argc, char** argv) {
     }
   }
   const auto source = MakeSource(o);
-  fmt::print("harness_bench: {} requests at {} req/s (Poisson), {} input / {} output tokens, {}\n",
-             o.requests, o.rate, o.input_tokens, o.output_tokens,
-             o.store ? "stored through RunBenchmark into SQLite" : "load generator only");
-  std::vector<double> client, process, p50, p99, max, rate;
+  fmt::print(
+      "harness_bench: {} requests at {} req/s (Poisson; 0 = all at once), {} input / {} "
+      "output tokens, {}\n",
+      o.requests, o.rate, o.input_tokens, o.output_tokens,
+      o.store ? "stored through RunBenchmark into SQLite" : "load generator only");
+  std::vector<double> client, process, wall, p50, p99, max, rate;
   for (int k = 0; k < o.repeat; ++k) {
     const Result r = Once(o, source, k);
     fmt::print(
-        "  rep {}: client {:.2f} us/req, process {:.2f} us/req, lag p50 {:.1f} us p99 {:.1f} us "
-        "max {:.1f} us, achieved {:.0f} req/s\n",
-        k, r.client_us_per_request, r.process_us_per_request, r.lag_p50_us, r.lag_p99_us,
-        r.lag_max_us, r.achieved_rate);
+        "  rep {}: client {:.2f} us/req, process {:.2f} us/req, wall {:.2f} us/req, lag p50 {:.1f} "
+        "us p99 {:.1f} us max {:.1f} us, achieved {:.0f} req/s\n",
+        k, r.client_us_per_request, r.process_us_per_request, r.wall_us_per_request, r.lag_p50_us,
+        r.lag_p99_us, r.lag_max_us, r.achieved_rate);
+    wall.push_back(r.wall_us_per_request);
     client.push_back(r.client_us_per_request);
     process.push_back(r.process_us_per_request);
     p50.push_back(r.lag_p50_us);
@@ -196,8 +208,9 @@ int main(int argc, char** argv) {
     rate.push_back(r.achieved_rate);
   }
   fmt::print(
-      "median: client {:.2f} us/req, process {:.2f} us/req, lag p50 {:.1f} us p99 {:.1f} us "
-      "max {:.1f} us, achieved {:.0f} req/s\n",
-      Median(client), Median(process), Median(p50), Median(p99), Median(max), Median(rate));
+      "median: client {:.2f} us/req, process {:.2f} us/req, wall {:.2f} us/req, lag p50 {:.1f} us "
+      "p99 {:.1f} us max {:.1f} us, achieved {:.0f} req/s\n",
+      Median(client), Median(process), Median(wall), Median(p50), Median(p99), Median(max),
+      Median(rate));
   return 0;
 }

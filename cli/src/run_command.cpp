@@ -306,20 +306,33 @@ int Run(RunCommandOptions& options) {
                        {"max_rate_per_s", options.search.max_rate_per_s}}
             .dump();
     const std::int64_t group_id = store.BeginGroup(group);
-    const auto result = harness::SearchMaxGoodput(options.search, [&](double rate) {
-      if (stop.load()) throw Error("interrupted");
-      ReportedRun run = driver.RunPoint(
-          scenario,
-          {.label = harness::PointLabel(harness::SweepParameter::kRate, rate), .rate_per_s = rate},
-          group_id, "goodput_search");
-      harness::GoodputPoint point{
-          .rate_per_s = rate,
-          .good_fraction = run.outcome.summary.good_fraction,
-          .valid = run.outcome.verdict.validity == results::Validity::kValid,
-          .run = run.outcome.run};
-      runs.push_back(std::move(run));
-      return point;
-    });
+    // Ctrl-C ends the search after the point being measured; the points so far are kept.
+    struct SearchStopped {};
+    harness::GoodputSearchResult result;
+    std::vector<harness::GoodputPoint> measured;
+    try {
+      result = harness::SearchMaxGoodput(options.search, [&](double rate) {
+        if (stop.load()) throw SearchStopped{};
+        ReportedRun run =
+            driver.RunPoint(scenario,
+                            {.label = harness::PointLabel(harness::SweepParameter::kRate, rate),
+                             .rate_per_s = rate},
+                            group_id, "goodput_search");
+        harness::GoodputPoint point{
+            .rate_per_s = rate,
+            .good_fraction = run.outcome.summary.good_fraction,
+            .valid = run.outcome.verdict.validity == results::Validity::kValid,
+            .run = run.outcome.run};
+        point.passed = point.valid && point.good_fraction >= options.search.target_good_fraction;
+        runs.push_back(std::move(run));
+        measured.push_back(point);
+        return point;
+      });
+    } catch (const SearchStopped&) {
+      result.points = measured;
+      result.conclusion =
+          fmt::format("interrupted after {} points; no maximum was established", runs.size());
+    }
     nlohmann::json points = nlohmann::json::array();
     for (const auto& p : result.points) {
       points.push_back({{"rate_per_s", p.rate_per_s},
@@ -334,6 +347,7 @@ int Run(RunCommandOptions& options) {
                                                            : nlohmann::json(nullptr)},
                   {"conclusion", result.conclusion},
                   {"points", points}};
+    if (stop.load()) group_json["interrupted"] = true;
     store.SetGroupResult(group_id, group_json.dump());
     Report(options, runs, group_json);
     if (!options.json) std::cout << "\nmax-goodput search: " << result.conclusion << '\n';

@@ -82,7 +82,7 @@ GoodputSearchResult SearchMaxGoodput(
         fmt::format("need 0 < min ({}) <= initial ({}) <= max ({}) request rate",
                     settings.min_rate_per_s, settings.initial_rate_per_s, settings.max_rate_per_s));
   }
-  if (!(settings.relative_tolerance > 0)) bad("--search-tolerance", "expected > 0");
+  if (!(settings.relative_tolerance > 0)) bad("relative_tolerance", "expected > 0");
   if (settings.max_points < 2) bad("--search-points", "expected at least 2");
 
   GoodputSearchResult result;

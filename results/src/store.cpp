@@ -69,8 +69,18 @@ void ConfigureConnection(Database& db, bool writer) {
   }
 }
 
+namespace {
+
+// Text from users or engines may not be valid UTF-8; JSON must be. Bad bytes become U+FFFD
+// rather than an exception halfway through finishing a run.
+std::string DumpJson(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
 std::string LabelsToJson(const std::map<std::string, std::string>& labels) {
-  return nlohmann::json(labels).dump();
+  return DumpJson(nlohmann::json(labels));
 }
 
 std::map<std::string, std::string> LabelsFromJson(const std::string& json) {
@@ -155,7 +165,7 @@ void ResultsStore::SetRunValidity(RunId run, Validity validity,
                                   const std::vector<std::string>& reasons) {
   Statement s(db_, "UPDATE runs SET validity = ?, validity_reasons = ? WHERE id = ?");
   s.Bind(1, ToString(validity));
-  s.Bind(2, nlohmann::json(reasons).dump());
+  s.Bind(2, DumpJson(nlohmann::json(reasons)));
   s.Bind(3, run.value);
   s.Run();
   if (db_.Changes() != 1)

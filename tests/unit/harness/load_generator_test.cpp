@@ -56,9 +56,11 @@ TEST(LoadGeneratorTest, SendsOpenLoopArrivalsOnTimeAndRecordsEveryChunk) {
     EXPECT_EQ(r.scheduled_ns, outcome.start_ns + index * 20 * kMs);
     EXPECT_EQ(r.released_ns, r.scheduled_ns);
     ASSERT_TRUE(r.sent_ns);
-    // Sent at or after the scheduled time, and soon after (a loose bound: CI machines are busy).
+    // Sent at or after the scheduled time, and soon after. The bound is loose on purpose: this
+    // checks the rule, not the speed (bench/harness_bench measures that), and CI machines are
+    // busy, sanitizers slow.
     EXPECT_GE(*r.sent_ns, r.scheduled_ns);
-    EXPECT_LT(*r.sent_ns - r.scheduled_ns, 5 * kMs);
+    EXPECT_LT(*r.sent_ns - r.scheduled_ns, 20 * kMs);
     EXPECT_EQ(r.status, results::RequestStatus::kOk);
     EXPECT_EQ(r.output_tokens, 4);
     EXPECT_EQ(r.requested_output_tokens, 4);
@@ -124,7 +126,7 @@ TEST(LoadGeneratorTest, ClosedLoopKeepsConcurrencyRequestsInFlight) {
   ASSERT_EQ(collected.records.size(), 9u);
   EXPECT_EQ(MaxInFlight(collected.records), 3);
   // A closed loop schedules a request when a slot frees: it is never late against that.
-  for (const auto& r : collected.records) EXPECT_LT(*r.sent_ns - r.scheduled_ns, 5 * kMs);
+  for (const auto& r : collected.records) EXPECT_LT(*r.sent_ns - r.scheduled_ns, 20 * kMs);
 }
 
 TEST(LoadGeneratorTest, AConcurrencyCapHoldsDueRequestsAndRecordsTheWait) {
@@ -139,7 +141,7 @@ TEST(LoadGeneratorTest, AConcurrencyCapHoldsDueRequestsAndRecordsTheWait) {
   // Released when the first request ended, long after it was scheduled.
   EXPECT_EQ(*second.released_ns, *first.done_ns);
   EXPECT_GT(*second.released_ns - second.scheduled_ns, 5 * kMs);
-  EXPECT_LT(*second.sent_ns - *second.released_ns, 5 * kMs);
+  EXPECT_LT(*second.sent_ns - *second.released_ns, 20 * kMs);
 }
 
 TEST(LoadGeneratorTest, WarmUpRequestsAreAwaitedButFlagged) {
@@ -166,8 +168,9 @@ TEST(LoadGeneratorTest, StopsAfterMaxRequestsOrDuration) {
     Collected collected;
     const auto outcome = RunLoad(engine, source, {.max_duration_ns = 55 * kMs}, collected);
     EXPECT_EQ(outcome.stop_reason, StopReason::kMaxDuration);
-    EXPECT_GE(collected.records.size(), 5u);
-    EXPECT_LE(collected.records.size(), 7u);
+    // Due at 0, 10, ..., 50 ms; one due at 50 ms may miss the end if the scheduler is late.
+    EXPECT_GE(collected.records.size(), 4u);
+    EXPECT_LE(collected.records.size(), 6u);
   }
 }
 

@@ -586,3 +586,24 @@ TEST(Store, CheckCountsRunGroups) {
 
 }  // namespace
 }  // namespace infermeter::results
+
+namespace infermeter::results {
+namespace {
+
+TEST(StoreUtf8Test, InvalidUtf8InReasonsAndLabelsIsReplacedNotThrown) {
+  testing::TempDir dir;
+  auto store = ResultsStore::OpenForWriting(dir.File("utf8.db"));
+  RunInfo info;
+  info.name = "utf8";
+  info.labels = {{"host", "bad \xff byte"}};
+  const RunId run = store.BeginRun(info);
+  store.SetRunValidity(run, Validity::kInvalid, {"bad \xff byte"});
+  const auto row = store.GetRun(run);
+  ASSERT_TRUE(row);
+  ASSERT_EQ(row->validity_reasons.size(), 1u);
+  EXPECT_EQ(row->validity_reasons[0], "bad \xEF\xBF\xBD byte");
+  EXPECT_EQ(row->info.labels.at("host"), "bad \xEF\xBF\xBD byte");
+}
+
+}  // namespace
+}  // namespace infermeter::results
