@@ -35,7 +35,8 @@ void AddReferenceEngineOptions(CLI::App& command, engines::ReferenceEngineOption
                   "token budget of one scheduler step (chunked prefill)")
       ->capture_default_str();
   command.add_option("--threads", options.threads, "compute threads (0: every core)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 }
 
 }  // namespace infermeter::cli

@@ -189,11 +189,18 @@ class RunDriver {
         {"max_duration_s",
          options_.duration_s ? nlohmann::json(*options_.duration_s) : nlohmann::json(nullptr)},
         {"ignore_eos", settings.load.ignore_eos}};
-    if (arrivals) {
+    if (arrivals && arrivals->kind == workloads::ArrivalSettings::Kind::kTrace) {
+      const auto optional = [](const std::optional<double>& v) {
+        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+      };
+      j["arrivals"] = {{"kind", "trace"},
+                       {"time_scale", arrivals->time_scale},
+                       {"window_start_s", optional(arrivals->window_start_s)},
+                       {"window_end_s", optional(arrivals->window_end_s)}};
+    } else if (arrivals) {
       j["arrivals"] = {{"kind", workloads::ToString(arrivals->kind)},
                        {"rate_per_s", arrivals->rate_per_s},
-                       {"burstiness_cv", arrivals->burstiness_cv},
-                       {"time_scale", arrivals->time_scale}};
+                       {"burstiness_cv", arrivals->burstiness_cv}};
       if (arrivals->ramp_end_rate_per_s) {
         j["arrivals"]["ramp_end_rate_per_s"] = *arrivals->ramp_end_rate_per_s;
         j["arrivals"]["ramp_duration_s"] = arrivals->ramp_duration_s;
@@ -271,7 +278,18 @@ int Run(RunCommandOptions& options) {
     throw InputError({.source = "<command line>", .field = "--goodput-search"},
                      "a max-goodput search needs --slo (for example --slo ttft=2000,tpot=200)");
   }
-  (void)ParseSloOption(options.slo);  // fail on a bad --slo before the model loads
+  // Fail on bad settings before the model loads (seconds on a small machine).
+  (void)ParseSloOption(options.slo);
+  harness::CheckLoadSettings(MakeLoadSettings(
+      options.workload,
+      !options.workload.concurrency || options.workload.rate_per_s || options.workload.replay,
+      std::nullopt));
+  if (options.workload.window_start_s && options.workload.window_end_s &&
+      *options.workload.window_end_s <= *options.workload.window_start_s) {
+    throw InputError({.source = "<command line>", .field = "--window-end"},
+                     fmt::format("the window ends at {} s, not after its start at {} s",
+                                 *options.workload.window_end_s, *options.workload.window_start_s));
+  }
   const bool sweeping = !options.sweep.empty();
   harness::SweepSpec sweep;
   if (sweeping) sweep = harness::ParseSweep(options.sweep, "--sweep");
@@ -410,7 +428,8 @@ void AddRunCommand(CLI::App& app, CommandAction* action) {
   run->add_option("--workload", w.workload,
                   "agentic, long-context, synthetic, or a trace file (default: the suite)");
   run->add_option("--format", w.format, "trace file format (default: detected)");
-  run->add_option("--sessions", w.sessions, "agentic sessions or long-context documents");
+  run->add_option("--sessions", w.sessions, "agentic sessions or long-context documents")
+      ->check(CLI::PositiveNumber);
   run->add_option("--input-tokens", w.input_tokens,
                   "synthetic input length: N or a distribution (uniform:A:B, lognormal:M:S, ...)")
       ->capture_default_str();
@@ -422,57 +441,77 @@ void AddRunCommand(CLI::App& app, CommandAction* action) {
 
   run->add_flag("--replay", w.replay, "send at the trace's own timestamps");
   run->add_option("--time-scale", w.time_scale, "replay: multiply timestamps (0.5 = twice as fast)")
-      ->capture_default_str();
-  run->add_option("--window-start", w.window_start_s, "replay: first second of the trace to keep");
-  run->add_option("--window-end", w.window_end_s, "replay: second of the trace to stop at");
-  run->add_option("--rate", w.rate_per_s, "open loop: new sessions (requests) per second");
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  run->add_option("--window-start", w.window_start_s, "replay: first second of the trace to keep")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--window-end", w.window_end_s, "replay: second of the trace to stop at")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--rate", w.rate_per_s, "open loop: new sessions (requests) per second")
+      ->check(CLI::PositiveNumber);
   run->add_option("--arrival", w.arrival, "poisson, gamma or constant")->capture_default_str();
   run->add_option("--burstiness", w.burstiness_cv,
-                  "gamma arrivals with this coefficient of variation (1 = Poisson)");
+                  "gamma arrivals with this coefficient of variation (1 = Poisson)")
+      ->check(CLI::PositiveNumber);
   run->add_option("--ramp-to", w.ramp_to_rate_per_s,
-                  "ramp the rate linearly from --rate to this over --ramp-duration");
+                  "ramp the rate linearly from --rate to this over --ramp-duration")
+      ->check(CLI::PositiveNumber);
   run->add_option("--ramp-duration", w.ramp_duration_s, "seconds of the rate ramp")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   run->add_option("--concurrency", w.concurrency,
-                  "closed loop with this many requests in flight; with --rate or --replay, a cap");
+                  "closed loop with this many requests in flight; with --rate or --replay, a cap")
+      ->check(CLI::PositiveNumber);
   run->add_option("--warmup", w.warmup_requests, "first requests sent but not recorded")
-      ->capture_default_str();
-  run->add_option("--requests", w.requests, "stop after this many measured requests");
-  run->add_option("--duration", options->duration_s, "stop sending after this many seconds");
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--requests", w.requests, "stop after this many measured requests")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--duration", options->duration_s, "stop sending after this many seconds")
+      ->check(CLI::PositiveNumber);
   run->add_option("--drain-timeout", options->drain_timeout_s,
                   "seconds in-flight requests may run after the last send before cancellation")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 
   run->add_option("--sweep", options->sweep, "rate=1,2,4 or concurrency=1,4,16: one run per value");
   run->add_flag("--goodput-search", options->goodput_search,
                 "find the highest rate whose good fraction stays >= --goodput-target under --slo");
   run->add_option("--goodput-target", options->search.target_good_fraction,
                   "good fraction the searched rate must keep")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   run->add_option("--search-start-rate", options->search.initial_rate_per_s,
                   "first rate the search tries")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   run->add_option("--search-max-rate", options->search.max_rate_per_s, "highest rate to try")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   run->add_option("--search-points", options->search.max_points, "most runs the search makes")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(2, 1000));
   run->add_option("--slo", options->slo, "ttft=MS,tpot=MS,itl=MS,e2e=MS for goodput");
 
   run->add_option("--max-schedule-lag-p99-ms", options->validity.max_schedule_lag_p99_ms,
                   "INVALID when p99 schedule lag is above this")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   run->add_option("--max-error-rate", options->validity.max_error_fraction,
                   "INVALID when a larger fraction of requests fails")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   run->add_option("--min-completed", options->validity.min_completed_requests,
                   "INVALID when fewer requests complete")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   run->add_flag("--no-ignore-eos{false}", options->exact_lengths,
                 "let the model stop at end-of-sequence (output lengths then vary)");
   run->add_flag("--no-engine-warmup{false}", options->engine_warmup,
                 "do not warm the engine's kernels up before the first run");
   run->add_option("--sample-interval", options->sample_interval_s, "seconds between samples")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   run->add_option("--label", options->labels, "KEY=VALUE tag for the run (repeatable)");
   run->add_option("--name", options->name, "name of the run (default: the scenario)");
   run->add_flag("--json", options->json, "print the summary as JSON");

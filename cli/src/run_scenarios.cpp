@@ -1,5 +1,6 @@
 #include "run_scenarios.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -12,11 +13,19 @@
 namespace infermeter::cli {
 namespace {
 
-// "512" means fixed:512; anything else is a distribution's text form.
+// "512" means fixed:512; anything else is a distribution's text form. Lengths are at least one
+// token: a fixed length below 1 is an error, other distributions are truncated at 1.
 workloads::Distribution ParseLength(const std::string& text, const std::string& option) {
   const bool plain_number =
       !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-  return workloads::ParseDistribution(plain_number ? "fixed:" + text : text, option);
+  workloads::Distribution d =
+      workloads::ParseDistribution(plain_number ? "fixed:" + text : text, option);
+  if (d.kind == workloads::Distribution::Kind::kFixed && d.a < 1) {
+    throw InputError({.source = "<command line>", .field = option},
+                     fmt::format("'{}': a length must be at least 1 token", text));
+  }
+  d.min = std::max(d.min, 1.0);
+  return d;
 }
 
 std::int64_t SessionsOr(const WorkloadOptions& options, std::int64_t fallback) {
@@ -164,7 +173,15 @@ std::optional<workloads::ArrivalSettings> ApplyLoadModel(workloads::Trace& trace
   } else {
     return std::nullopt;  // closed loop, or the scenario's own arrivals
   }
-  workloads::ApplyArrivals(trace, arrivals);
+  const std::int64_t dropped = workloads::ApplyArrivals(trace, arrivals);
+  if (trace.sessions.empty()) {
+    throw InputError(
+        {.source = "<command line>", .field = "--window-start/--window-end"},
+        fmt::format("the replay window [{} s, {}) keeps none of the {} sessions of '{}'",
+                    options.window_start_s.value_or(0.0),
+                    options.window_end_s ? fmt::format("{} s", *options.window_end_s) : "end",
+                    dropped, scenario.name));
+  }
   return arrivals;
 }
 

@@ -33,6 +33,30 @@ std::string_view ToString(StopReason reason) {
   return "end_of_source";
 }
 
+void CheckLoadSettings(const LoadSettings& settings) {
+  const auto bad = [](std::string field, std::string message) {
+    throw InputError({.source = "<load settings>", .field = std::move(field)}, std::move(message));
+  };
+  if (settings.mode == LoadMode::kClosedLoop && !settings.max_concurrency) {
+    bad("max_concurrency", "a closed loop needs a concurrency (requests in flight)");
+  }
+  if (settings.max_concurrency && *settings.max_concurrency < 1) {
+    bad("max_concurrency", fmt::format("expected at least 1, got {}", *settings.max_concurrency));
+  }
+  if (settings.warmup_requests < 0) {
+    bad("warmup_requests", fmt::format("expected >= 0, got {}", settings.warmup_requests));
+  }
+  if (settings.max_requests && *settings.max_requests < 1) {
+    bad("max_requests", fmt::format("expected at least 1, got {}", *settings.max_requests));
+  }
+  if (settings.max_duration_ns && *settings.max_duration_ns <= 0) {
+    bad("max_duration_ns", "expected a duration > 0");
+  }
+  if (settings.drain_timeout_ns < 0 || settings.cancel_timeout_ns < 0) {
+    bad("drain_timeout_ns", "expected timeouts >= 0");
+  }
+}
+
 namespace {
 
 std::int64_t ThreadCpuNs() {
@@ -78,7 +102,7 @@ class LoadGenerator::Impl {
         run_(run),
         observer_(observer),
         inbox_(std::make_shared<CompletionInbox>()) {
-    CheckSettings();
+    CheckLoadSettings(settings_);
     IndexTurns();
   }
 
@@ -136,28 +160,6 @@ class LoadGenerator::Impl {
                                                 : flat > other.flat;
     }
   };
-
-  void CheckSettings() const {
-    const auto bad = [](std::string field, std::string message) {
-      throw InputError({.source = "<load settings>", .field = std::move(field)},
-                       std::move(message));
-    };
-    if (settings_.mode == LoadMode::kClosedLoop && !settings_.max_concurrency) {
-      bad("concurrency", "a closed loop needs a concurrency (requests in flight)");
-    }
-    if (settings_.max_concurrency && *settings_.max_concurrency < 1) {
-      bad("concurrency", fmt::format("expected at least 1, got {}", *settings_.max_concurrency));
-    }
-    if (settings_.warmup_requests < 0) {
-      bad("warmup", fmt::format("expected >= 0, got {}", settings_.warmup_requests));
-    }
-    if (settings_.max_requests && *settings_.max_requests < 1) {
-      bad("requests", fmt::format("expected at least 1, got {}", *settings_.max_requests));
-    }
-    if (settings_.max_duration_ns && *settings_.max_duration_ns <= 0) {
-      bad("duration", "expected a duration > 0");
-    }
-  }
 
   // Flattens the sessions, counts each turn's predecessors and lists its dependents, and orders
   // the turns that have explicit arrival times.

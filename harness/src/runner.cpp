@@ -43,6 +43,7 @@ void AddClientMetrics(const LoadOutcome& load, RunId run,
 RunOutcome RunBenchmark(Engine& engine, const SampleSource& source, const RunSettings& settings,
                         const std::string& db_path, const std::vector<Collector*>& extra_collectors,
                         const RunControl& control) {
+  CheckLoadSettings(settings.load);  // before anything is stored
   auto store = results::ResultsStore::OpenForWriting(db_path);
   results::RunInfo info = settings.info;
   info.clock_origin = ClockOrigin::Now();

@@ -608,7 +608,7 @@ TEST(RunCli, BadInputIsNamedAndStoresNothing) {
               {synthetic + "--goodput-search", 1, {"--goodput-search", "--slo"}},
               {synthetic + "--goodput-search --slo ttft=5 --sweep rate=1", 1, {"--sweep"}},
               {"--workload synthetic --input-tokens fixed:-3", 1, {"--input-tokens", "fixed:-3"}},
-              {synthetic + "--rate 0", 1, {"rate"}},
+              {synthetic + "--rate 0", 2, {"--rate"}},
               {synthetic + "--rate 5 --arrival weird", 1, {"--arrival", "weird"}},
               {synthetic + "--rate 5 --label nokey", 1, {"--label", "nokey"}},
               {synthetic + "--replay", 1, {"--replay"}},
@@ -618,18 +618,18 @@ TEST(RunCli, BadInputIsNamedAndStoresNothing) {
           });
 }
 
-// Load settings the harness rejects must also leave the database alone. These are checked by the
-// load generator, which the runner constructs after BeginRun (harness/src/runner.cpp), so each
-// currently leaves a `failed` run row behind (and loads the engine first).
+// Load settings out of range are rejected before the engine loads and before a run is registered.
 TEST(RunCli, BadLoadSettingsStoreNothing) {
   TempDir dir;
   const std::string db = dir.File("results.db");
   MakeDatabaseWithARun(db);
   ExpectRejectedAndNothingStored(
       db, {
-              {"--workload synthetic --concurrency 0", 1, {"concurrency"}},
-              {"--workload synthetic --rate 5 --warmup -1", 1, {"warmup"}},
-              {"--workload synthetic --rate 5 --duration -1", 1, {"duration"}},
+              {"--workload synthetic --concurrency 0", 2, {"--concurrency"}},
+              {"--workload synthetic --rate 5 --warmup -1", 2, {"--warmup"}},
+              {"--workload synthetic --rate 5 --duration -1", 2, {"--duration"}},
+              {"--workload synthetic --output-tokens 0", 1, {"--output-tokens"}},
+              {"--workload synthetic --rate 5 --threads -1", 2, {"--threads"}},
           });
 }
 
@@ -644,6 +644,11 @@ TEST(RunCli, EmptyReplayWindowIsAnError) {
                                  " --replay --window-start 5 --window-end 1 --json" + DbOption(db));
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_NE(result.err.find("--window"), std::string::npos) << result.err;
+  // A window past the end of the trace keeps nothing either.
+  const auto late = RunProcess(Bin() + kTiny + " --workload " + ShellQuote(trace) +
+                               " --replay --window-start 99999 --json" + DbOption(db));
+  EXPECT_EQ(late.exit_code, 1) << late.err;
+  EXPECT_NE(late.err.find("keeps none"), std::string::npos) << late.err;
   auto store = results::ResultsStore::OpenForReading(db);
   EXPECT_EQ(store.ListRuns().size(), 1u);
 }

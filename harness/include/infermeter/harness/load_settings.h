@@ -39,4 +39,9 @@ struct LoadSettings {
   std::int64_t spin_window_ns = 200'000;
 };
 
+// Throws InputError naming the field for settings that make no sense (a closed loop without a
+// concurrency, a cap below 1, negative counts or times). The load generator calls it; so does
+// anyone who wants to fail before doing expensive work.
+void CheckLoadSettings(const LoadSettings& settings);
+
 }  // namespace infermeter::harness
