@@ -662,6 +662,15 @@ std::vector<std::string> InterruptibleRun(const std::string& db) {
           "--output-tokens", "64",        "--no-progress", "--json", "--db",      db};
 }
 
+// Waits until the child has stored requests (so its interrupt handler is installed) and has run
+// for about 3 s. False when it stored nothing within 60 s.
+bool WaitUntilInterruptible(Child& child, const std::string& db) {
+  if (!WaitForStoredRequests(child, db, 60)) return false;
+  const double left = 3.0 - child.seconds_since_start();
+  if (left > 0) std::this_thread::sleep_for(std::chrono::duration<double>(left));
+  return true;
+}
+
 TEST(RunCli, CtrlCStopsTheRunAndSavesItInterrupted) {
   TempDir dir;
   const std::string db = dir.File("results.db");
@@ -669,9 +678,7 @@ TEST(RunCli, CtrlCStopsTheRunAndSavesItInterrupted) {
   const std::string err = dir.File("stderr.txt");
   Child child(InterruptibleRun(db), out, err);
   ASSERT_TRUE(child.started());
-  ASSERT_TRUE(WaitForStoredRequests(child, db, 60)) << ReadFile(err);
-  const double left = 3.0 - child.seconds_since_start();
-  if (left > 0) std::this_thread::sleep_for(std::chrono::duration<double>(left));
+  ASSERT_TRUE(WaitUntilInterruptible(child, db)) << ReadFile(err);
 
   child.Signal(SIGINT);
   const auto signalled = Clock::now();
@@ -724,9 +731,7 @@ TEST(RunCli, SecondCtrlCExitsAtOnceAndLeavesAHealthyFile) {
   const std::string err = dir.File("stderr.txt");
   Child child(InterruptibleRun(db), out, err);
   ASSERT_TRUE(child.started());
-  ASSERT_TRUE(WaitForStoredRequests(child, db, 60)) << ReadFile(err);
-  const double left = 3.0 - child.seconds_since_start();
-  if (left > 0) std::this_thread::sleep_for(std::chrono::duration<double>(left));
+  ASSERT_TRUE(WaitUntilInterruptible(child, db)) << ReadFile(err);
 
   child.Signal(SIGINT);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
