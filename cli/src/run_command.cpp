@@ -304,6 +304,12 @@ int Run(RunCommandOptions& options) {
     throw InputError({.source = "<command line>", .field = "--goodput-search"},
                      "choose either --sweep or --goodput-search");
   }
+  if ((options.goodput_search || !options.sweep.empty()) && options.workload.workload.empty()) {
+    throw InputError({.source = "<command line>",
+                      .field = options.goodput_search ? "--goodput-search" : "--sweep"},
+                     "name the workload to sweep with --workload (agentic, long-context, "
+                     "synthetic or a trace file); the default suite holds two");
+  }
   if (options.goodput_search && options.slo.empty()) {
     throw InputError({.source = "<command line>", .field = "--goodput-search"},
                      "a max-goodput search needs --slo (for example --slo ttft=2000,tpot=200)");

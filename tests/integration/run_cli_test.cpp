@@ -612,6 +612,7 @@ TEST(RunCli, BadInputIsNamedAndStoresNothing) {
               {synthetic + "--rate 5 --arrival weird", 1, {"--arrival", "weird"}},
               {synthetic + "--rate 5 --label nokey", 1, {"--label", "nokey"}},
               {synthetic + "--replay", 1, {"--replay"}},
+              {"--sweep rate=1,2", 1, {"--sweep", "--workload"}},
               // CLI11's own parse errors: exit 2.
               {synthetic + "--concurrency abc", 2, {"--concurrency", "abc"}},
               {synthetic + "--rate 5 --no-such-option", 2, {"--no-such-option"}},
