@@ -161,7 +161,7 @@ class RunDriver {
 
     results::RunInfo& info = settings.info;
     info.name = options_.name.empty() ? scenario.name : options_.name;
-    if (!point.label.empty()) info.name += " " + point.label;
+    if (!point.label.empty() && point.label != scenario.name) info.name += " " + point.label;
     info.engine = engine_.Describe().name;
     info.model = engine_.Describe().model;
     info.hardware_json = HostJson(engine_);
