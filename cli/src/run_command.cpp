@@ -208,6 +208,10 @@ class RunDriver {
     nlohmann::json j;
     j["scenario"] = {{"name", scenario.name}, {"description", scenario.description}};
     j["seed"] = w.seed;
+    // Lets `infermeter runs` tell a run whose process died from one that is still going.
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    j["process"] = {{"pid", getpid()}, {"host", host}};
     j["load"] = {
         {"mode", settings.load.mode == harness::LoadMode::kOpenLoop ? "open_loop" : "closed_loop"},
         {"max_concurrency", settings.load.max_concurrency

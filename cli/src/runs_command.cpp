@@ -1,5 +1,9 @@
 #include "runs_command.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <iostream>
 #include <memory>
 
@@ -24,11 +28,34 @@ nlohmann::json ParseOrText(const std::string& text) {
   return parsed.is_discarded() ? nlohmann::json(text) : parsed;
 }
 
+// A run still marked `running` whose process is gone from this host (killed, or stopped by a
+// second Ctrl-C, which exits without finishing the run). `infermeter run` records its pid and
+// host in the run's config; runs from other hosts or without that record are shown as stored.
+bool Abandoned(const results::RunRow& run) {
+  if (run.status != results::RunStatus::kRunning) return false;
+  const auto config = nlohmann::json::parse(run.info.config_json, nullptr, false);
+  if (!config.is_object() || !config.contains("process")) return false;
+  const auto& process = config["process"];
+  if (!process.is_object() || !process.contains("pid") || !process["pid"].is_number_integer() ||
+      !process.contains("host") || !process["host"].is_string()) {
+    return false;
+  }
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  if (process["host"].get<std::string>() != host) return false;
+  return kill(process["pid"].get<pid_t>(), 0) != 0 && errno == ESRCH;
+}
+
+std::string StatusText(const results::RunRow& run) {
+  return Abandoned(run) ? "abandoned" : std::string(results::ToString(run.status));
+}
+
 nlohmann::json ToJson(const results::RunRow& run) {
   nlohmann::json j;
   j["id"] = run.id.value;
   j["name"] = run.info.name;
   j["status"] = results::ToString(run.status);
+  j["abandoned"] = Abandoned(run);  // `running`, but its process is gone
   j["created"] = FormatWallNs(run.created_unix_ns);
   j["created_unix_ns"] = run.created_unix_ns;
   j["finished_unix_ns"] =
@@ -105,8 +132,8 @@ int Run(const RunsOptions& options) {
   table.AddColumn("LABELS");
   for (const auto& run : runs) {
     table.AddRow({std::to_string(run.id.value), FormatWallNs(run.created_unix_ns).substr(0, 19),
-                  std::string(results::ToString(run.status)), ValidityText(run), run.info.name,
-                  run.info.engine, run.info.model, run.info.workload_name, GroupText(run),
+                  StatusText(run), ValidityText(run), run.info.name, run.info.engine,
+                  run.info.model, run.info.workload_name, GroupText(run),
                   std::to_string(run.request_count), LabelsText(run.info.labels)});
   }
   table.Print(std::cout);

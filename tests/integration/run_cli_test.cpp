@@ -754,6 +754,11 @@ TEST(RunCli, SecondCtrlCExitsAtOnceAndLeavesAHealthyFile) {
   const auto runs = store.ListRuns();
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_NE(runs[0].status, results::RunStatus::kCompleted);
+  // A run left `running` by a process that is gone is listed as abandoned.
+  const auto listed = RunProcess(Bin() + " runs --json" + DbOption(db));
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const auto listed_json = nlohmann::json::parse(listed.out);
+  EXPECT_EQ(listed_json[0]["abandoned"], runs[0].status == results::RunStatus::kRunning);
 }
 
 // --- 8. Help. ----------------------------------------------------------------------------------
