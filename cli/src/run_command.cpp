@@ -341,7 +341,7 @@ int Run(RunCommandOptions& options) {
     scenarios.push_back(BuildScenario(options.workload));
   }
   // Opening the store first: a bad --db fails before the engine spends time loading.
-  { auto store = results::ResultsStore::OpenForWriting(options.db_path); }
+  auto store = results::ResultsStore::OpenForWriting(options.db_path);
   options.reference.seed = options.workload.seed;
   std::unique_ptr<Engine> engine = MakeEngineBelowScheduler(options.reference);
   if (options.engine_warmup) WarmUpEngine(*engine);
@@ -352,7 +352,6 @@ int Run(RunCommandOptions& options) {
 
   std::vector<ReportedRun> runs;
   nlohmann::json group_json;
-  auto store = results::ResultsStore::OpenForWriting(options.db_path);
   if (options.goodput_search) {
     const Scenario& scenario = scenarios.front();
     results::RunGroup group{.kind = results::RunGroupKind::kGoodputSearch,

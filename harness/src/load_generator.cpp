@@ -254,7 +254,9 @@ class LoadGenerator::Impl {
   // releases the turns that waited for them.
   void ProcessCompletions(std::unique_lock<std::mutex>& lock) {
     if (inbox_->finished.empty()) return;
-    std::vector<Completion> finished;
+    // Swapping with a vector kept between calls hands both their capacity back and forth, so
+    // neither side allocates per completion once the run is under way.
+    std::vector<Completion>& finished = taken_completions_;
     finished.swap(inbox_->finished);
     lock.unlock();
     for (Completion& c : finished) {
@@ -278,6 +280,7 @@ class LoadGenerator::Impl {
       }
       observer_.OnRequestFinished(std::move(c.record), c.warmup);
     }
+    finished.clear();
     lock.lock();
   }
 
@@ -337,10 +340,13 @@ class LoadGenerator::Impl {
         WaitForCompletion(lock, std::min(duration_end_ns, now_ns + kStopPollNs));
         continue;
       }
-      // Build the prompt while there is time, so the send itself is cheap.
-      lock.unlock();
-      PreparePrompt(due->flat);
-      lock.lock();
+      // Build the prompt while there is time, so the send itself is cheap. Completions cannot
+      // be posted while the lock is held, so it is let go only for the building.
+      if (!turns_[due->flat].prompt_ready) {
+        lock.unlock();
+        PreparePrompt(due->flat);
+        lock.lock();
+      }
       const std::int64_t wake_ns = due->scheduled_ns - settings_.spin_window_ns;
       if (MonotonicNs() < wake_ns) {
         WaitForCompletion(lock, std::min({wake_ns, duration_end_ns, now_ns + kStopPollNs}));
@@ -484,6 +490,7 @@ class LoadGenerator::Impl {
   const RunId run_;
   RequestObserver& observer_;
   std::shared_ptr<CompletionInbox> inbox_;
+  std::vector<Completion> taken_completions_;  // ProcessCompletions' side of the swap
 
   std::vector<Turn> turns_;
   std::vector<std::size_t> session_base_;
