@@ -26,13 +26,19 @@ void ProgressBar::Update(const harness::LoadProgress& p, bool final) {
   if (!enabled_ || p.start_ns == 0) return;
   const std::int64_t now_ns = MonotonicNs();
   const double elapsed_s = static_cast<double>(now_ns - p.start_ns) / 1e9;
-  // Output tokens/s over the last update interval (a moving figure, not the run's average).
-  if (last_tokens_ns_ != 0 && now_ns > last_tokens_ns_) {
+  // Output tokens/s over a moving window: 2 s on a terminal, the 10 s between log lines
+  // otherwise (updates come every 250 ms, too short a window between an agent's turns). The
+  // final line gives the run's average.
+  const std::int64_t window_ns = terminal_ ? 2'000'000'000 : 10'000'000'000;
+  if (last_tokens_ns_ == 0) {
+    last_tokens_ns_ = p.start_ns;
+  } else if (now_ns - last_tokens_ns_ >= window_ns) {
     tokens_per_s_ = static_cast<double>(p.output_tokens - last_tokens_) /
                     (static_cast<double>(now_ns - last_tokens_ns_) / 1e9);
+    last_tokens_ = p.output_tokens;
+    last_tokens_ns_ = now_ns;
   }
-  last_tokens_ = p.output_tokens;
-  last_tokens_ns_ = now_ns;
+  if (final && elapsed_s > 0) tokens_per_s_ = static_cast<double>(p.output_tokens) / elapsed_s;
 
   const std::int64_t total = std::max<std::int64_t>(p.planned_requests, 1);
   const double fraction =
