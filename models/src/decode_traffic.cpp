@@ -58,4 +58,20 @@ DecodeTraffic DecodeStepTraffic(const Architecture& a, std::int64_t context, std
   return t;
 }
 
+double DecodeKvReadBytes(const Architecture& a, std::int64_t first_context,
+                         std::int64_t last_context, const CacheFormat& cache) {
+  if (last_context < first_context) return 0;
+  const auto range = [&](auto sum, AttentionKind kind) {
+    return static_cast<double>(sum(a, kind, last_context) - sum(a, kind, first_context - 1));
+  };
+  double bytes = 0;
+  for (const auto& layer : a.layers) {
+    bytes += range(SumAttendedKeys, layer.attention) *
+             static_cast<double>(KvEntryBytes(a, layer.attention, cache.kv));
+    const double keys = range(SumIndexerKeys, layer.attention);
+    if (keys > 0) bytes += keys * static_cast<double>(IndexerKeyBytes(a, cache.indexer_keys));
+  }
+  return bytes;
+}
+
 }  // namespace infermeter::models

@@ -193,9 +193,11 @@ FlopsByClass LayerTokenFlops(const Architecture& a, std::size_t layer_index, std
   return f;
 }
 
-FlopsByClass LayerPrefillFlops(const Architecture& a, std::size_t layer_index, std::int64_t n) {
+// Sum of LayerTokenFlops(t, phase) over t = 1..n, in closed form.
+FlopsByClass LayerFirstTokensFlops(const Architecture& a, std::size_t layer_index, std::int64_t n,
+                                   Phase phase) {
   const LayerSpec& layer = a.layers.at(layer_index);
-  const LayerTerms terms = Terms(a, layer, Phase::kPrefill);
+  const LayerTerms terms = Terms(a, layer, phase);
   FlopsByClass f = terms.per_token.Scaled(static_cast<double>(n));
   f.attention_flops +=
       terms.attention_per_key * static_cast<double>(SumAttendedKeys(a, layer.attention, n));
@@ -207,6 +209,10 @@ FlopsByClass LayerPrefillFlops(const Architecture& a, std::size_t layer_index, s
     f.indexer_flops += terms.indexer_per_block * blocks;
   }
   return f;
+}
+
+FlopsByClass LayerPrefillFlops(const Architecture& a, std::size_t layer_index, std::int64_t n) {
+  return LayerFirstTokensFlops(a, layer_index, n, Phase::kPrefill);
 }
 
 FlopsByClass LmHeadFlops(const Architecture& a) {
@@ -236,6 +242,28 @@ FlopsByClass PrefillFlops(const Architecture& a, std::int64_t prompt_tokens, std
   FlopsByClass f = LmHeadFlops(a);
   for (std::size_t i = 0; i < a.layers.size(); ++i) f += LayerPrefillFlops(a, i, prompt_tokens);
   return f.Scaled(static_cast<double>(batch));
+}
+
+FlopsByClass TokenRangeFlops(const Architecture& a, std::int64_t first_visible,
+                             std::int64_t last_visible, Phase phase) {
+  FlopsByClass f;
+  if (last_visible < first_visible) return f;
+  // Closed-form prefix sums: (1..last) - (1..first-1).
+  for (std::size_t i = 0; i < a.layers.size(); ++i) {
+    f += LayerFirstTokensFlops(a, i, last_visible, phase);
+    if (first_visible > 1) f += LayerFirstTokensFlops(a, i, first_visible - 1, phase).Scaled(-1);
+  }
+  return f;
+}
+
+FlopsByClass RequestFlops(const Architecture& a, std::int64_t prompt_tokens,
+                          std::int64_t cached_tokens, std::int64_t output_tokens) {
+  FlopsByClass f;
+  if (output_tokens <= 0) return f;
+  f += TokenRangeFlops(a, cached_tokens + 1, prompt_tokens, Phase::kPrefill);
+  f += TokenRangeFlops(a, prompt_tokens + 1, prompt_tokens + output_tokens - 1, Phase::kDecode);
+  f += LmHeadFlops(a).Scaled(static_cast<double>(output_tokens));
+  return f;
 }
 
 }  // namespace infermeter::models

@@ -139,7 +139,8 @@ class ReferenceEngine final : public Engine {
             models::ToString(format_.kv), models::ToString(format_.indexer_keys),
             options.block_tokens, options.kv_cache_bytes / kGiB, threads_,
             options.max_running_requests, options.max_step_tokens,
-            options.prefix_caching ? "on" : "off")};
+            options.prefix_caching ? "on" : "off"),
+        .counts_flops = true};
     PublishStats();
     step_thread_ = std::thread([this] { StepLoop(); });
   }

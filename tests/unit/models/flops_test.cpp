@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "infermeter/models/builtin.h"
+#include "infermeter/models/decode_traffic.h"
 #include "infermeter/models/flops.h"
 #include "infermeter/models/params.h"
 
@@ -137,6 +138,49 @@ TEST(Flops, GqaAttentionPerKey) {
   // Llama-3.1-8B: QK + PV = 4 * 32 heads * 128 = 16,384 FLOPs per key per layer.
   const auto a = Get("llama-3.1-8b");
   EXPECT_DOUBLE_EQ(LayerTokenFlops(a, 0, 1000, Phase::kDecode).attention_flops, 16384.0 * 1000);
+}
+
+// RequestFlops against a brute-force walk: prefill positions cached+1..prompt in the prefill form,
+// decode positions prompt+1..prompt+output-1 in the decode form, an LM head per output token.
+TEST(Flops, RequestFlopsIsTheSumOverItsPositions) {
+  for (const char* name : {"v4-mini", "deepseek-v3", "deepseek-v3.2", "llama-3.1-8b"}) {
+    const auto a = Get(name);
+    const std::int64_t prompt = 700, cached = 256, output = 140;
+    FlopsByClass expected = LmHeadFlops(a).Scaled(output);
+    for (std::size_t i = 0; i < a.layers.size(); ++i) {
+      for (std::int64_t t = cached + 1; t <= prompt; ++t) {
+        expected += LayerTokenFlops(a, i, t, Phase::kPrefill);
+      }
+      for (std::int64_t t = prompt + 1; t <= prompt + output - 1; ++t) {
+        expected += LayerTokenFlops(a, i, t, Phase::kDecode);
+      }
+    }
+    const FlopsByClass got = RequestFlops(a, prompt, cached, output);
+    EXPECT_NEAR(got.Total(), expected.Total(), expected.Total() * 1e-12) << name;
+    EXPECT_NEAR(got.attention_flops, expected.attention_flops, expected.Total() * 1e-12) << name;
+    EXPECT_NEAR(got.compressor_flops, expected.compressor_flops, expected.Total() * 1e-12)
+        << name;
+  }
+}
+
+TEST(Flops, RequestWithoutOutputCostsNothingAndOneTokenIsAPrefill) {
+  const auto a = Get("v4-mini");
+  EXPECT_EQ(RequestFlops(a, 500, 0, 0).Total(), 0);
+  EXPECT_DOUBLE_EQ(RequestFlops(a, 500, 0, 1).Total(), PrefillFlops(a, 500).Total());
+}
+
+TEST(DecodeTraffic, KvReadBytesOverARangeIsTheSumOfSteps) {
+  for (const char* name : {"v4-mini", "deepseek-v3.2", "llama-3.1-8b"}) {
+    const auto a = Get(name);
+    const CacheFormat cache = DefaultCacheFormat(a);
+    const WeightFormat weights = DefaultWeightFormat(a);
+    double expected = 0;
+    for (std::int64_t l = 300; l <= 1400; ++l) {
+      expected += DecodeStepTraffic(a, l, 1, weights, cache).kv_read_bytes;
+    }
+    EXPECT_DOUBLE_EQ(DecodeKvReadBytes(a, 300, 1400, cache), expected) << name;
+    EXPECT_EQ(DecodeKvReadBytes(a, 10, 9, cache), 0) << name;
+  }
 }
 
 }  // namespace

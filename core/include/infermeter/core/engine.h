@@ -123,6 +123,9 @@ struct EngineStats {
   std::int64_t kv_allocated_bytes = 0;
   std::int64_t kv_peak_used_bytes = 0;
   std::int64_t kv_capacity_bytes = 0;  // 0 when the engine does not say
+  // Fraction of the KV cache in use (0..1), for engines that report only that (vLLM's
+  // `vllm:kv_cache_usage_perc`); nullopt when the engine reports bytes instead.
+  std::optional<double> kv_usage_ratio;
   std::vector<KvKindBytes> kv_by_kind;
   std::int64_t running_requests = 0;
   std::int64_t waiting_requests = 0;
@@ -141,6 +144,9 @@ struct EngineDescription {
   std::string name;     // "reference", "openai"
   std::string model;    // model or preset name
   std::string details;  // one line: dtype, cache format, threads, endpoint, ...
+  // True when EngineStats::flops counts what the engine executed; otherwise collectors fall
+  // back to the analytic cost model.
+  bool counts_flops = false;
 };
 
 class Engine {

@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "infermeter/core/engine.h"
@@ -49,6 +51,11 @@ class Collector {
   virtual void Summarize(const CollectorSummaryInput& input,
                          std::vector<results::RunMetric>& metrics,
                          std::vector<results::SampleRecord>& samples) = 0;
+  // After Summarize: how this collector got its figures, as key/value text the run keeps in
+  // `runs.collectors` (e.g. {"flops_source", "engine counters"}, {"peak_source", "measured:
+  // infermeter probe ..."}, {"driver_version", "580.65"}). Say where a figure came from
+  // whenever more than one source is possible.
+  virtual std::vector<std::pair<std::string, std::string>> Facts() const { return {}; }
 };
 
 }  // namespace infermeter::harness

@@ -42,4 +42,10 @@ DecodeTraffic DecodeStepTraffic(const Architecture& arch, std::int64_t context_t
                                 std::int64_t batch, const WeightFormat& weights,
                                 const CacheFormat& cache);
 
+// Cache bytes one sequence's decode steps read at contexts first_context..last_context (the
+// sum of DecodeStepTraffic(...).kv_read_bytes at batch 1 over that range, in closed form).
+// Zero when the range is empty.
+double DecodeKvReadBytes(const Architecture& arch, std::int64_t first_context,
+                         std::int64_t last_context, const CacheFormat& cache);
+
 }  // namespace infermeter::models

@@ -69,4 +69,20 @@ FlopsByClass DecodeStepFlops(const Architecture& arch, std::int64_t context_toke
 FlopsByClass PrefillFlops(const Architecture& arch, std::int64_t prompt_tokens,
                           std::int64_t batch = 1);
 
+// Every layer (no LM head) for the tokens at positions first_visible..last_visible of one
+// sequence in `phase`: the sum of LayerTokenFlops over those positions, in closed form. Zero when
+// the range is empty.
+FlopsByClass TokenRangeFlops(const Architecture& arch, std::int64_t first_visible,
+                             std::int64_t last_visible, Phase phase);
+
+// What one request costs: the prefill of its uncached prompt tokens (positions cached+1 ..
+// prompt, with one LM head for the last), then output_tokens - 1 decode steps at positions
+// prompt+1 .. prompt+output_tokens-1, each with its LM head. The first output token comes out of
+// the prefill and the last one is never fed back, so a request that produced no token is
+// counted as nothing (an engine that failed it mid-prefill did work this cannot see). Prompt
+// tokens recomputed after a preemption are not counted either.
+// REQUIRES: 0 <= cached_tokens < prompt_tokens, output_tokens >= 0.
+FlopsByClass RequestFlops(const Architecture& arch, std::int64_t prompt_tokens,
+                          std::int64_t cached_tokens, std::int64_t output_tokens);
+
 }  // namespace infermeter::models
