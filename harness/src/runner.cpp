@@ -3,6 +3,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "infermeter/core/clock.h"
 #include "infermeter/core/error.h"
@@ -57,6 +58,7 @@ RunOutcome RunBenchmark(Engine& engine, const SampleSource& source, const RunSet
 
     LatencyCollector latency(settings.slo);
     std::vector<Collector*> collectors{&latency};
+    nlohmann::json collector_record = nlohmann::json::object();
     const CollectorContext context{
         .run = run, .start_ns = MonotonicNs(), .engine = &engine, .progress = [&generator] {
           return generator.Progress();
@@ -66,6 +68,8 @@ RunOutcome RunBenchmark(Engine& engine, const SampleSource& source, const RunSet
         collector->Start(context);
         collectors.push_back(collector);
       } catch (const Error& e) {
+        collector_record[std::string(collector->Name())] = {{"status", "not running"},
+                                                            {"reason", e.what()}};
         outcome.collector_notes.push_back(
             fmt::format("collector '{}' is not running: {}", collector->Name(), e.what()));
         spdlog::warn("{}", outcome.collector_notes.back());
@@ -94,11 +98,18 @@ RunOutcome RunBenchmark(Engine& engine, const SampleSource& source, const RunSet
                                       .requests = &requests};
     std::vector<results::RunMetric> metrics;
     std::vector<results::SampleRecord> samples;
-    for (Collector* collector : collectors) collector->Summarize(input, metrics, samples);
+    for (Collector* collector : collectors) {
+      collector->Summarize(input, metrics, samples);
+      nlohmann::json facts = {{"status", "ran"}};
+      for (const auto& [key, value] : collector->Facts()) facts[key] = value;
+      collector_record[std::string(collector->Name())] = std::move(facts);
+    }
+    outcome.collectors_json = collector_record.dump();
     AddClientMetrics(outcome.load, run, metrics);
     for (auto& metric : metrics) writer.Add(std::move(metric));
     for (auto& sample : samples) writer.Add(std::move(sample));
     writer.Close();
+    store.SetRunCollectors(run, outcome.collectors_json);
 
     outcome.summary = *latency.summary();
     const bool interrupted = outcome.load.stop_reason == StopReason::kInterrupted;

@@ -260,7 +260,9 @@ FlopsByClass RequestFlops(const Architecture& a, std::int64_t prompt_tokens,
                           std::int64_t cached_tokens, std::int64_t output_tokens) {
   FlopsByClass f;
   if (output_tokens <= 0) return f;
-  f += TokenRangeFlops(a, cached_tokens + 1, prompt_tokens, Phase::kPrefill);
+  // A prefill that continues a cached prefix runs in the absorbed form (see the header).
+  const Phase prefill = cached_tokens > 0 ? Phase::kDecode : Phase::kPrefill;
+  f += TokenRangeFlops(a, cached_tokens + 1, prompt_tokens, prefill);
   f += TokenRangeFlops(a, prompt_tokens + 1, prompt_tokens + output_tokens - 1, Phase::kDecode);
   f += LmHeadFlops(a).Scaled(static_cast<double>(output_tokens));
   return f;

@@ -7,16 +7,19 @@
 #include "schema_v1.sql.h"
 #include "schema_v2.sql.h"
 #include "schema_v3.sql.h"
+#include "schema_v4.sql.h"
 
 namespace infermeter::results {
 namespace {
 
-const std::array<Migration, 3> kMigrations = {{
+const std::array<Migration, 4> kMigrations = {{
     {1, "runs, requests, request_chunks, samples, run_metrics",
      [](Database& db) { db.Execute(detail::kSchemaV1); }},
     {2, "hardware_peaks", [](Database& db) { db.Execute(detail::kSchemaV2); }},
     {3, "run validity and groups, request release and queue times",
      [](Database& db) { db.Execute(detail::kSchemaV3); }},
+    {4, "what each collector did and where its figures came from",
+     [](Database& db) { db.Execute(detail::kSchemaV4); }},
 }};
 
 std::int64_t UserTableCount(Database& db) {

@@ -17,7 +17,7 @@ constexpr const char* kRunColumns =
     "workload_name, workload_hash, config, labels, infermeter_version, git_revision, "
     "clock_origin_unix_ns, clock_origin_monotonic_ns, "
     "(SELECT count(*) FROM requests WHERE requests.run_id = runs.id), "
-    "validity, validity_reasons, group_id, group_point";
+    "validity, validity_reasons, group_id, group_point, collectors";
 
 RunRow ReadRun(const Statement& s) {
   RunRow row;
@@ -47,6 +47,7 @@ RunRow ReadRun(const Statement& s) {
   }
   row.info.group_id = s.ColumnOptionalInt(19);
   if (!s.IsNull(20)) row.info.group_point = s.ColumnText(20);
+  row.collectors_json = s.ColumnText(21);
   return row;
 }
 
@@ -167,6 +168,17 @@ void ResultsStore::SetRunValidity(RunId run, Validity validity,
   s.Bind(1, ToString(validity));
   s.Bind(2, DumpJson(nlohmann::json(reasons)));
   s.Bind(3, run.value);
+  s.Run();
+  if (db_.Changes() != 1)
+    throw Error(fmt::format("no run with id {} in '{}'", run.value, db_.path()));
+}
+
+void ResultsStore::SetRunCollectors(RunId run, const std::string& collectors_json) {
+  const auto parsed = nlohmann::json::parse(collectors_json, nullptr, false);
+  if (!parsed.is_object()) throw Error("run collectors: expected a JSON object");
+  Statement s(db_, "UPDATE runs SET collectors = ? WHERE id = ?");
+  s.Bind(1, DumpJson(parsed));
+  s.Bind(2, run.value);
   s.Run();
   if (db_.Changes() != 1)
     throw Error(fmt::format("no run with id {} in '{}'", run.value, db_.path()));

@@ -140,7 +140,8 @@ TEST(Flops, GqaAttentionPerKey) {
   EXPECT_DOUBLE_EQ(LayerTokenFlops(a, 0, 1000, Phase::kDecode).attention_flops, 16384.0 * 1000);
 }
 
-// RequestFlops against a brute-force walk: prefill positions cached+1..prompt in the prefill form,
+// RequestFlops against a brute-force walk: prefill positions cached+1..prompt (absorbed, since
+// they continue a cached prefix),
 // decode positions prompt+1..prompt+output-1 in the decode form, an LM head per output token.
 TEST(Flops, RequestFlopsIsTheSumOverItsPositions) {
   for (const char* name : {"v4-mini", "deepseek-v3", "deepseek-v3.2", "llama-3.1-8b"}) {
@@ -149,7 +150,8 @@ TEST(Flops, RequestFlopsIsTheSumOverItsPositions) {
     FlopsByClass expected = LmHeadFlops(a).Scaled(output);
     for (std::size_t i = 0; i < a.layers.size(); ++i) {
       for (std::int64_t t = cached + 1; t <= prompt; ++t) {
-        expected += LayerTokenFlops(a, i, t, Phase::kPrefill);
+        // Continuing a cached prefix: the absorbed (decode) form.
+        expected += LayerTokenFlops(a, i, t, Phase::kDecode);
       }
       for (std::int64_t t = prompt + 1; t <= prompt + output - 1; ++t) {
         expected += LayerTokenFlops(a, i, t, Phase::kDecode);
@@ -167,6 +169,9 @@ TEST(Flops, RequestWithoutOutputCostsNothingAndOneTokenIsAPrefill) {
   const auto a = Get("v4-mini");
   EXPECT_EQ(RequestFlops(a, 500, 0, 0).Total(), 0);
   EXPECT_DOUBLE_EQ(RequestFlops(a, 500, 0, 1).Total(), PrefillFlops(a, 500).Total());
+  // Dense MLA from position 0 runs expanded, exactly PrefillFlops.
+  const auto v3 = Get("deepseek-v3");
+  EXPECT_DOUBLE_EQ(RequestFlops(v3, 900, 0, 1).Total(), PrefillFlops(v3, 900).Total());
 }
 
 TEST(DecodeTraffic, KvReadBytesOverARangeIsTheSumOfSteps) {

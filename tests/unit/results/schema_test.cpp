@@ -172,7 +172,7 @@ TEST(Schema, VersionTwoFileGainsVersionThreeKeepingItsRows) {
   }
   {
     auto store = ResultsStore::OpenForWriting(path);
-    EXPECT_EQ(store.database().QueryInt("PRAGMA user_version"), 3);
+    EXPECT_EQ(store.database().QueryInt("PRAGMA user_version"), 4);
     EXPECT_EQ(store.database().QueryInt("PRAGMA application_id"), kApplicationId);
     EXPECT_EQ(TableCount(store.database(), "run_groups"), 1);
     for (const auto& [table, column] : kVersion3Columns) {
@@ -208,10 +208,16 @@ TEST(Schema, VersionTwoFileGainsVersionThreeKeepingItsRows) {
     EXPECT_EQ(store.GetRun(added)->info.group_id, group);
     EXPECT_EQ(store.GetRun(old.id)->validity_reasons,
               std::vector<std::string>{"judged after the upgrade"});
+    // Version 4: the old run has no collector record, and takes one.
+    EXPECT_EQ(old.collectors_json, "{}");
+    store.SetRunCollectors(old.id, R"({"flops":{"flops_source":"engine counters"}})");
+    EXPECT_EQ(store.GetRun(old.id)->collectors_json,
+              R"({"flops":{"flops_source":"engine counters"}})");
+    EXPECT_THROW(store.SetRunCollectors(old.id, "[1]"), Error);
   }
   const StoreCheck check = ResultsStore::OpenForReading(path).Check();
   EXPECT_TRUE(check.ok());
-  EXPECT_EQ(check.schema_version, 3);
+  EXPECT_EQ(check.schema_version, 4);
   EXPECT_EQ(check.runs, 2);
   EXPECT_EQ(check.requests, 1);
   EXPECT_EQ(check.hardware_peaks, 1);
@@ -226,7 +232,7 @@ TEST(Schema, MigratingAVersionTwoFileExplicitlyReportsTheStep) {
   InsertOldRun(db, "kept");
   const MigrationResult result = Migrate(db);
   EXPECT_EQ(result.from_version, 2);
-  EXPECT_EQ(result.to_version, 3);
+  EXPECT_EQ(result.to_version, 4);
   EXPECT_EQ(db.QueryText("SELECT name FROM runs"), "kept");
   EXPECT_EQ(db.QueryText("SELECT validity_reasons FROM runs"), "[]");
 }

@@ -579,7 +579,7 @@ TEST(Store, CheckCountsRunGroups) {
   }
   const StoreCheck check = ResultsStore::OpenForReading(path).Check();
   EXPECT_TRUE(check.ok());
-  EXPECT_EQ(check.schema_version, 3);
+  EXPECT_EQ(check.schema_version, 4);
   EXPECT_EQ(check.run_groups, 3);
   EXPECT_EQ(check.runs, 0);
 }

@@ -44,6 +44,9 @@ struct RunOutcome {
   RunSummary summary;
   LoadOutcome load;
   std::vector<std::string> collector_notes;  // collectors that could not run, and why
+  // What each collector did, as stored in runs.collectors: {"flops": {"status": "ran",
+  // "peak_source": ...}, "nvml": {"status": "not running", "reason": ...}}.
+  std::string collectors_json = "{}";
 };
 
 // `extra_collectors` run beside the latency collector (which the runner always adds). Throws

@@ -81,6 +81,11 @@ FlopsByClass TokenRangeFlops(const Architecture& arch, std::int64_t first_visibl
 // the prefill and the last one is never fed back, so a request that produced no token is
 // counted as nothing (an engine that failed it mid-prefill did work this cannot see). Prompt
 // tokens recomputed after a preemption are not counted either.
+// Dense MLA: a prefill from position 0 runs in the expanded form, one that continues a cached
+// prefix in the absorbed form, as the reference engine does (FlashMLA-style; vLLM instead
+// up-projects the cached latents). The whole uncached prompt is taken as one slice: an engine
+// that splits a dense-MLA prefill into chunks runs the later chunks absorbed, which this
+// does not see.
 // REQUIRES: 0 <= cached_tokens < prompt_tokens, output_tokens >= 0.
 FlopsByClass RequestFlops(const Architecture& arch, std::int64_t prompt_tokens,
                           std::int64_t cached_tokens, std::int64_t output_tokens);

@@ -67,6 +67,7 @@ struct RunRow {
   std::int64_t request_count = 0;    // rows in `requests` for this run (computed on read)
   std::optional<Validity> validity;  // set when the run ends
   std::vector<std::string> validity_reasons;
+  std::string collectors_json = "{}";  // what each collector did (schema v4)
 };
 
 // One streamed chunk of output: when it arrived and how many tokens it carried.

@@ -54,6 +54,9 @@ class ResultsStore {
   void FinishRun(RunId run, RunStatus status, std::int64_t finished_unix_ns);
   // Stores the run's verdict and its reasons (empty for a valid run).
   void SetRunValidity(RunId run, Validity validity, const std::vector<std::string>& reasons);
+  // Stores what each collector did: {"flops": {"flops_source": ..., "peak_source": ...},
+  // "nvml": {"status": "unavailable", "reason": ...}}. Throws Error unless it is a JSON object.
+  void SetRunCollectors(RunId run, const std::string& collectors_json);
 
   // Inserts a group (created now) and returns its id; runs join it through RunInfo::group_id.
   std::int64_t BeginGroup(const RunGroup& group);
