@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -24,6 +25,7 @@
 #include "infermeter/workloads/trace_sample_source.h"
 #include "interrupt.h"
 #include "progress_bar.h"
+#include "run_collectors.h"
 #include "run_report.h"
 #include "run_scenarios.h"
 
@@ -49,6 +51,7 @@ struct RunCommandOptions {
   bool exact_lengths = true;
   bool engine_warmup = true;
   double sample_interval_s = 1.0;
+  CollectorOptions collectors;
 };
 
 std::map<std::string, std::string> ParseLabels(const std::vector<std::string>& items) {
@@ -132,9 +135,13 @@ struct Point {
 
 class RunDriver {
  public:
-  RunDriver(const RunCommandOptions& options, Engine& engine, std::int32_t vocab_size,
-            const std::atomic<bool>& stop)
-      : options_(options), engine_(engine), vocab_size_(vocab_size), stop_(stop) {}
+  RunDriver(const RunCommandOptions& options, Engine& engine, const RunCollectors& collectors,
+            std::int32_t vocab_size, const std::atomic<bool>& stop)
+      : options_(options),
+        engine_(engine),
+        collectors_(collectors),
+        vocab_size_(vocab_size),
+        stop_(stop) {}
 
   ReportedRun RunPoint(const Scenario& scenario, const Point& point,
                        std::optional<std::int64_t> group_id, const std::string& group_kind) {
@@ -176,8 +183,8 @@ class RunDriver {
     harness::RunControl control;
     control.stop = &stop_;
     control.on_progress = [&bar](const harness::LoadProgress& p) { bar.Update(p); };
-    harness::RunOutcome outcome =
-        harness::RunBenchmark(engine_, source, settings, options_.db_path, {}, control);
+    harness::RunOutcome outcome = harness::RunBenchmark(engine_, source, settings, options_.db_path,
+                                                        collectors_.ForRun(), control);
     bar.Update(harness::LoadProgress{.planned_requests = outcome.summary.requests_total,
                                      .sent_requests = outcome.summary.requests_total,
                                      .finished_requests = outcome.summary.requests_total,
@@ -261,6 +268,7 @@ class RunDriver {
 
   const RunCommandOptions& options_;
   Engine& engine_;
+  const RunCollectors& collectors_;
   const std::int32_t vocab_size_;
   const std::atomic<bool>& stop_;
 };
@@ -280,6 +288,12 @@ void Report(const RunCommandOptions& options, const std::vector<ReportedRun>& ru
     return;
   }
   for (const auto& run : runs) PrintRunSummary(std::cout, run);
+  // Collectors that could not run say so once, not once per run.
+  std::set<std::string> notes;
+  for (const auto& run : runs)
+    notes.insert(run.outcome.collector_notes.begin(), run.outcome.collector_notes.end());
+  if (!notes.empty()) std::cout << '\n';
+  for (const auto& note : notes) std::cout << "note: " << note << '\n';
 }
 
 void SayWhereResultsAre(const RunCommandOptions& options) {
@@ -342,12 +356,13 @@ int Run(RunCommandOptions& options) {
   }
   // Opening the store first: a bad --db fails before the engine spends time loading.
   auto store = results::ResultsStore::OpenForWriting(options.db_path);
+  const RunCollectors collectors(options.collectors, options.reference, store);
   options.reference.seed = options.workload.seed;
   std::unique_ptr<Engine> engine = MakeEngineBelowScheduler(options.reference);
   if (options.engine_warmup) WarmUpEngine(*engine);
   const std::atomic<bool>& stop = InstallInterruptHandler();
   RunDriver driver(
-      options, *engine,
+      options, *engine, collectors,
       static_cast<std::int32_t>(engines::ResolveModel(options.reference.model).vocab_size), stop);
 
   std::vector<ReportedRun> runs;
@@ -551,6 +566,7 @@ void AddRunCommand(CLI::App& app, CommandAction* action) {
   run->add_option("--sample-interval", options->sample_interval_s, "seconds between samples")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  AddCollectorOptions(*run, options->collectors);
   run->add_option("--label", options->labels, "KEY=VALUE tag for the run (repeatable)");
   run->add_option("--name", options->name, "name of the run (default: the scenario)");
   run->add_flag("--json", options->json, "print the summary as JSON");

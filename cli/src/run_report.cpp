@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+#include <string_view>
+
 #include "table.h"
 
 namespace infermeter::cli {
@@ -27,6 +30,80 @@ std::string SloText(const harness::SloSettings& slo) {
   add("ITL", slo.itl_ms);
   add("E2E", slo.e2e_ms);
   return text;
+}
+
+std::optional<double> Figure(const harness::RunOutcome& o, std::string_view name) {
+  for (const auto& m : o.metrics) {
+    if (m.name == name) return m.value;
+  }
+  return std::nullopt;
+}
+
+// "12.3 G" style, for FLOPs and bytes per second.
+std::string Si(double value) {
+  const char* units[] = {"", "k", "M", "G", "T", "P", "E"};
+  int i = 0;
+  while (value >= 1000 && i < 6) {
+    value /= 1000;
+    ++i;
+  }
+  return fmt::format("{:.3g} {}", value, units[i]);
+}
+
+std::string Bytes(double value) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int i = 0;
+  while (value >= 1024 && i < 4) {
+    value /= 1024;
+    ++i;
+  }
+  return fmt::format("{:.1f} {}", value, units[i]);
+}
+
+std::string Fact(const harness::RunOutcome& o, const char* collector, const char* key) {
+  const auto facts = nlohmann::json::parse(o.collectors_json, nullptr, false);
+  if (!facts.is_object() || !facts.contains(collector)) return "";
+  const auto& c = facts[collector];
+  return c.contains(key) && c[key].is_string() ? c[key].get<std::string>() : "";
+}
+
+void PrintCollectorFigures(std::ostream& out, const harness::RunOutcome& o) {
+  if (const auto flops = Figure(o, "flops_total")) {
+    std::string line = fmt::format("compute   {}FLOP", Si(*flops));
+    if (const auto v = Figure(o, "flops_per_output_token")) {
+      line += fmt::format(", {}FLOP per output token", Si(*v));
+    }
+    if (const auto v = Figure(o, "achieved_flops_per_s")) line += fmt::format(", {}FLOP/s", Si(*v));
+    const auto mfu = Figure(o, "mfu");
+    const auto mbu = Figure(o, "mbu");
+    line += mfu ? fmt::format("; MFU {:.2f}%", 100 * *mfu) : "; MFU unknown";
+    line += mbu ? fmt::format(", MBU {:.2f}%", 100 * *mbu) : ", MBU unknown";
+    out << line << '\n';
+    out << "          FLOPs: " << Fact(o, "flops", "flops_source") << '\n';
+    out << "          peak: " << Fact(o, "flops", "peak_source") << '\n';
+  }
+  const auto kv_peak = Figure(o, "kv_bytes_peak");
+  const auto kv_capacity = Figure(o, "kv_bytes_capacity");
+  if (kv_peak || kv_capacity) {
+    std::string line = "kv cache  peak " + (kv_peak ? Bytes(*kv_peak) : std::string("unknown"));
+    if (kv_capacity) line += " of " + Bytes(*kv_capacity);
+    if (kv_peak && kv_capacity && *kv_capacity > 0) {
+      line += fmt::format(" ({:.1f}%)", 100 * *kv_peak / *kv_capacity);
+    }
+    if (const auto v = Figure(o, "kv_analytic_bytes_peak")) {
+      line += "; cost model " + Bytes(*v) + " for the tokens in flight";
+    }
+    out << line << '\n';
+  }
+  if (const auto v = Figure(o, "energy_j_per_output_token")) {
+    out << fmt::format("energy    {:.4g} J per output token ({:.4g} tokens/J), {:.4g} J in all\n",
+                       *v, Figure(o, "output_tokens_per_j").value_or(0),
+                       Figure(o, "energy_j").value_or(0));
+  }
+}
+
+nlohmann::json OrNull(const std::optional<double>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
 }  // namespace
@@ -58,6 +135,7 @@ void PrintRunSummary(std::ostream& out, const ReportedRun& run) {
   }
   out << fmt::format("cache     prefix hit ratio {:.1f}% ({} of {} input tokens)\n",
                      100.0 * s.prefix_cache_hit_ratio, s.cached_tokens, s.input_tokens);
+  PrintCollectorFigures(out, o);
   if (!s.errors_by_class.empty()) {
     out << "errors   ";
     for (const auto& [error_class, count] : s.errors_by_class) {
@@ -85,7 +163,6 @@ void PrintRunSummary(std::ostream& out, const ReportedRun& run) {
   row("engine queue", s.queue_ms);
   row("schedule lag", s.schedule_lag_ms);
   table.Print(out);
-  for (const auto& note : o.collector_notes) out << "note: " << note << '\n';
 }
 
 nlohmann::json RunSummaryJson(const ReportedRun& run) {
@@ -138,6 +215,15 @@ nlohmann::json RunSummaryJson(const ReportedRun& run) {
   j["prefix_cache_hit_ratio"] = s.prefix_cache_hit_ratio;
   j["errors_by_class"] = s.errors_by_class;
   j["client"] = {{"cpu_per_request_us", o.load.ClientCpuPerRequestUs()}};
+  // Compute, memory and energy: null when unknown (no peak measured, no power readings).
+  for (const char* name :
+       {"flops_total", "flops_per_output_token", "achieved_flops_per_s", "mfu", "mbu",
+        "kv_bytes_peak", "kv_bytes_capacity", "energy_j_per_output_token", "output_tokens_per_j"}) {
+    j[name] = OrNull(Figure(o, name));
+  }
+  j["peak_source"] = Fact(o, "flops", "peak_source");
+  j["flops_source"] = Fact(o, "flops", "flops_source");
+  j["collectors"] = nlohmann::json::parse(o.collectors_json, nullptr, false);
   if (!o.collector_notes.empty()) j["notes"] = o.collector_notes;
   return j;
 }

@@ -26,17 +26,18 @@ results::SampleRecord Point(RunId run, std::int64_t time_ns, std::string metric,
 
 // The cost model's classes in the engine's OpClass order (core/engine.h).
 FlopsByOpClass ByOpClass(const models::FlopsByClass& f) {
-  return {f.dense_gemm_flops,  f.expert_gemm_flops, f.attention_flops,
-          f.indexer_flops,     f.compressor_flops,  f.other_flops};
+  return {f.dense_gemm_flops, f.expert_gemm_flops, f.attention_flops,
+          f.indexer_flops,    f.compressor_flops,  f.other_flops};
 }
 
 }  // namespace
 
 FlopsCollector::FlopsCollector(FlopsCollectorSettings settings) : settings_(std::move(settings)) {
   if (!models::FindWeightFormat(settings_.weight_format)) {
-    throw Error(fmt::format("flops collector: unknown weight format '{}' (expected bf16, fp8 or "
-                            "fp8-fp4)",
-                            settings_.weight_format));
+    throw Error(
+        fmt::format("flops collector: unknown weight format '{}' (expected bf16, fp8 or "
+                    "fp8-fp4)",
+                    settings_.weight_format));
   }
 }
 
@@ -50,6 +51,7 @@ void FlopsCollector::Start(const harness::CollectorContext& context) {
   }
   if (counted_) baseline_ = context.engine->Stats();
   last_ = {};
+  final_.reset();
   last_sample_ns_ = context.start_ns;
 }
 

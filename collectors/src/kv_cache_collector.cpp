@@ -54,7 +54,8 @@ void KvCacheCollector::Sample(std::int64_t now_ns, std::vector<results::SampleRe
   const RunId run = context_.run;
   std::optional<double> capacity;
   if (stats.kv_capacity_bytes > 0) capacity = static_cast<double>(stats.kv_capacity_bytes);
-  if (!capacity && settings_.capacity_bytes) capacity = static_cast<double>(*settings_.capacity_bytes);
+  if (!capacity && settings_.capacity_bytes)
+    capacity = static_cast<double>(*settings_.capacity_bytes);
   if (capacity) {
     capacity_bytes_ = *capacity;
     out.push_back(Point(run, now_ns, "kv_capacity_bytes", *capacity));
@@ -131,10 +132,11 @@ std::vector<std::pair<std::string, std::string>> KvCacheCollector::Facts() const
   std::vector<std::pair<std::string, std::string>> facts;
   facts.emplace_back("kv_source", from_ratio_ ? "engine usage ratio x capacity" : "engine bytes");
   if (settings_.architecture) {
-    facts.emplace_back("kv_analytic", fmt::format("cost model '{}', {} entries, {} indexer keys",
-                                                  settings_.architecture->name,
-                                                  models::ToString(settings_.cache_format.kv),
-                                                  models::ToString(settings_.cache_format.indexer_keys)));
+    facts.emplace_back(
+        "kv_analytic",
+        fmt::format("cost model '{}', {} entries, {} indexer keys", settings_.architecture->name,
+                    models::ToString(settings_.cache_format.kv),
+                    models::ToString(settings_.cache_format.indexer_keys)));
   }
   return facts;
 }

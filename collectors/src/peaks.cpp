@@ -65,25 +65,26 @@ PeakFigures MeasuredHostPeaks(const std::vector<results::HardwarePeak>& peaks,
   return figures;
 }
 
-PeakFigures CatalogPeaks(const models::HardwareSpec& spec, std::string_view precision,
-                         int devices, std::string_view field) {
+PeakFigures CatalogPeaks(const models::HardwareSpec& spec, std::string_view precision, int devices,
+                         std::string_view field) {
   std::optional<double> per_device;
   if (precision == "bf16") per_device = spec.bf16_flops_per_s;
   if (precision == "fp8") per_device = spec.fp8_flops_per_s;
   if (precision == "fp4") per_device = spec.fp4_flops_per_s;
   if (!per_device) {
-    throw Error(fmt::format("{}: '{}' has no published dense {} peak (expected bf16, fp8 or "
-                                 "fp4 where the device has it)",
-                                 field, spec.name, precision));
+    throw Error(
+        fmt::format("{}: '{}' has no published dense {} peak (expected bf16, fp8 or "
+                    "fp4 where the device has it)",
+                    field, spec.name, precision));
   }
   if (devices < 1) throw Error(fmt::format("{}: expected at least 1 device", field));
   const double n = static_cast<double>(devices);
-  return {.flops_per_s = *per_device * n,
-          .memory_bandwidth_bytes_per_s = spec.memory_bandwidth_bytes_per_s * n,
-          .precision = std::string(precision),
-          .source = fmt::format("catalog: {} x {} ({}; {} confidence: {})", devices, spec.name,
-                                spec.source, models::ToString(spec.confidence),
-                                spec.confidence_note)};
+  return {
+      .flops_per_s = *per_device * n,
+      .memory_bandwidth_bytes_per_s = spec.memory_bandwidth_bytes_per_s * n,
+      .precision = std::string(precision),
+      .source = fmt::format("catalog: {} x {} ({}; {} confidence: {})", devices, spec.name,
+                            spec.source, models::ToString(spec.confidence), spec.confidence_note)};
 }
 
 }  // namespace infermeter::collectors

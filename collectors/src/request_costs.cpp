@@ -61,9 +61,8 @@ void AddRequestFlops(const CostModel& model, const results::RequestRecord& reque
     grid.AddAt(chunk.time_ns, DecodeFlops(a, t, from, produced));
   }
   if (produced < t.output) {
-    const std::int64_t at = request.chunks.empty()
-                                ? request.done_ns.value_or(first_token_ns)
-                                : request.chunks.back().time_ns;
+    const std::int64_t at = request.chunks.empty() ? request.done_ns.value_or(first_token_ns)
+                                                   : request.chunks.back().time_ns;
     grid.AddAt(at, DecodeFlops(a, t, produced + 1, t.output));
   }
 }

@@ -72,7 +72,7 @@ RunOutcome RunBenchmark(Engine& engine, const SampleSource& source, const RunSet
                                                             {"reason", e.what()}};
         outcome.collector_notes.push_back(
             fmt::format("collector '{}' is not running: {}", collector->Name(), e.what()));
-        spdlog::warn("{}", outcome.collector_notes.back());
+        spdlog::debug("{}", outcome.collector_notes.back());  // the caller reports it
       }
     }
     latency.Start(context);
@@ -106,6 +106,7 @@ RunOutcome RunBenchmark(Engine& engine, const SampleSource& source, const RunSet
     }
     outcome.collectors_json = collector_record.dump();
     AddClientMetrics(outcome.load, run, metrics);
+    outcome.metrics = metrics;
     for (auto& metric : metrics) writer.Add(std::move(metric));
     for (auto& sample : samples) writer.Add(std::move(sample));
     writer.Close();

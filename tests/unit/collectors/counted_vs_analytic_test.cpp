@@ -100,7 +100,8 @@ std::vector<std::string> Presets() {
 INSTANTIATE_TEST_SUITE_P(EveryPreset, CountedVsAnalytic, ::testing::ValuesIn(Presets()),
                          [](const auto& info) {
                            std::string name;
-                           for (char c : info.param) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                           for (char c : info.param)
+                             name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
                            return name;
                          });
 

@@ -19,7 +19,7 @@ TEST(SampleGrid, SpreadsInProportionToOverlapAndDividesByBucketLength) {
   grid.AppendRates(RunId(3), "flops", "x_per_s", out);
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].time_ns, 1000);
-  EXPECT_DOUBLE_EQ(out[0].value, 50 / 1e-6);   // 1000 ns buckets
+  EXPECT_DOUBLE_EQ(out[0].value, 50 / 1e-6);    // 1000 ns buckets
   EXPECT_DOUBLE_EQ(out[2].value, 51 / 0.5e-6);  // the last one is 500 ns long
 }
 

@@ -27,8 +27,9 @@ PeakFigures MeasuredHostPeaks(const std::vector<results::HardwarePeak>& peaks,
                               std::string_view host, std::string_view precision);
 
 // `devices` x the catalog's dense figures for `precision` ("bf16", "fp8", "fp4").
-// Throws Error naming `field` (the option it came from) when the device has no figure for that precision.
-PeakFigures CatalogPeaks(const models::HardwareSpec& spec, std::string_view precision,
-                         int devices, std::string_view field);
+// Throws Error naming `field` (the option it came from) when the device has no figure for that
+// precision.
+PeakFigures CatalogPeaks(const models::HardwareSpec& spec, std::string_view precision, int devices,
+                         std::string_view field);
 
 }  // namespace infermeter::collectors

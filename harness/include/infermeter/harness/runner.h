@@ -47,6 +47,7 @@ struct RunOutcome {
   // What each collector did, as stored in runs.collectors: {"flops": {"status": "ran",
   // "peak_source": ...}, "nvml": {"status": "not running", "reason": ...}}.
   std::string collectors_json = "{}";
+  std::vector<results::RunMetric> metrics;  // every summary figure, as stored in run_metrics
 };
 
 // `extra_collectors` run beside the latency collector (which the runner always adds). Throws
