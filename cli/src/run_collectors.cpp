@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "infermeter/collectors/ascend_collector.h"
+#include "infermeter/collectors/nvml_collector.h"
+#include "infermeter/collectors/system_collector.h"
 #include "infermeter/core/error.h"
 #include "infermeter/models/hardware.h"
 #include "infermeter/models/kv_cache.h"
@@ -76,6 +79,10 @@ RunCollectors::RunCollectors(const CollectorOptions& options,
   const models::Architecture arch =
       engines::ResolveModel(options.cost_model.empty() ? reference.model : options.cost_model);
   const models::CacheFormat cache = EngineCacheFormat(arch, reference);
+  // Telemetry first: the energy collector reads the device energy they summarize.
+  collectors_.push_back(std::make_unique<collectors::SystemCollector>());
+  collectors_.push_back(std::make_unique<collectors::NvmlCollector>());
+  collectors_.push_back(std::make_unique<collectors::AscendCollector>());
   collectors_.push_back(std::make_unique<collectors::FlopsCollector>(
       collectors::FlopsCollectorSettings{.architecture = arch,
                                          .cache_format = cache,

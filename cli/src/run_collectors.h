@@ -35,7 +35,8 @@ class RunCollectors {
                 results::ResultsStore& store);
   ~RunCollectors();
 
-  // In the order they must summarize: device telemetry before energy.
+  // System, NVML and Ascend telemetry, FLOPs, KV cache, energy: in the order they must
+  // summarize (device energy before energy per token).
   std::vector<harness::Collector*> ForRun() const;
   const collectors::PeakFigures& peaks() const { return peaks_; }
 

@@ -15,12 +15,12 @@
 #include "collecting_sink.h"
 #include "db_path.h"
 #include "engine_options.h"
+#include "infermeter/collectors/hardware_description.h"
 #include "infermeter/core/error.h"
 #include "infermeter/core/log.h"
 #include "infermeter/engines/reference_engine.h"
 #include "infermeter/harness/runner.h"
 #include "infermeter/harness/sweep.h"
-#include "infermeter/probe/probe.h"
 #include "infermeter/results/store.h"
 #include "infermeter/workloads/trace_sample_source.h"
 #include "interrupt.h"
@@ -69,19 +69,6 @@ std::map<std::string, std::string> ParseLabels(const std::vector<std::string>& i
 
 harness::SloSettings ParseSloOption(const std::string& text) {
   return text.empty() ? harness::SloSettings{} : harness::ParseSlo(text, "--slo");
-}
-
-// The host as far as this issue knows it; the collectors issue describes GPUs and NPUs.
-std::string HostJson(const Engine& engine) {
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  const EngineDescription engine_description = engine.Describe();
-  return nlohmann::json{{"host", host},
-                        {"cpu_model", probe::ReadCpuFeatures().model},
-                        {"logical_cores", static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))},
-                        {"device", "cpu"},
-                        {"engine_details", engine_description.details}}
-      .dump();
 }
 
 // The embedded engine shares the CPU with the harness, and on a small machine its compute threads
@@ -140,6 +127,8 @@ class RunDriver {
       : options_(options),
         engine_(engine),
         collectors_(collectors),
+        hardware_json_(collectors::DescribeHardwareJson(
+            {.device = "cpu", .engine_details = engine.Describe().details})),
         vocab_size_(vocab_size),
         stop_(stop) {}
 
@@ -171,7 +160,7 @@ class RunDriver {
     if (!point.label.empty() && point.label != scenario.name) info.name += " " + point.label;
     info.engine = engine_.Describe().name;
     info.model = engine_.Describe().model;
-    info.hardware_json = HostJson(engine_);
+    info.hardware_json = hardware_json_;
     info.workload_name = scenario.name;
     info.workload_hash = hash;
     info.labels = ParseLabels(options_.labels);
@@ -269,6 +258,7 @@ class RunDriver {
   const RunCommandOptions& options_;
   Engine& engine_;
   const RunCollectors& collectors_;
+  const std::string hardware_json_;  // described once: enumerating devices is not free
   const std::int32_t vocab_size_;
   const std::atomic<bool>& stop_;
 };

@@ -13,22 +13,20 @@ bool IsQuick(const results::HardwarePeak& peak) {
   return details.is_object() && details.value("quick", false);
 }
 
-// Full probes outrank quick ones; among equals the newest wins.
+// The newest full probe. Quick probes (`probe --quick`: tiny matrices, one repetition) are for
+// smoke tests; their figures are far below the machine's peak and would inflate MFU, so they
+// never count here.
 const results::HardwarePeak* Best(const std::vector<results::HardwarePeak>& peaks,
                                   std::string_view host, std::string_view metric,
-                                  std::string_view dtype) {
+                                  std::string_view dtype, bool* saw_quick) {
   const results::HardwarePeak* best = nullptr;
   for (const auto& peak : peaks) {
     if (peak.host != host || peak.metric != metric || peak.dtype != dtype) continue;
-    if (best == nullptr) {
-      best = &peak;
+    if (IsQuick(peak)) {
+      *saw_quick = true;
       continue;
     }
-    const bool quick = IsQuick(peak), best_quick = IsQuick(*best);
-    if ((best_quick && !quick) ||
-        (quick == best_quick && peak.measured_unix_ns > best->measured_unix_ns)) {
-      best = &peak;
-    }
+    if (best == nullptr || peak.measured_unix_ns > best->measured_unix_ns) best = &peak;
   }
   return best;
 }
@@ -38,26 +36,25 @@ const results::HardwarePeak* Best(const std::vector<results::HardwarePeak>& peak
 PeakFigures MeasuredHostPeaks(const std::vector<results::HardwarePeak>& peaks,
                               std::string_view host, std::string_view precision) {
   PeakFigures figures{.precision = std::string(precision)};
-  const auto* gemm = Best(peaks, host, "gemm_flops_per_s", precision);
-  const auto* bandwidth = Best(peaks, host, "memory_bandwidth_bytes_per_s", "");
+  bool saw_quick = false;
+  const auto* gemm = Best(peaks, host, "gemm_flops_per_s", precision, &saw_quick);
+  const auto* bandwidth = Best(peaks, host, "memory_bandwidth_bytes_per_s", "", &saw_quick);
   if (gemm == nullptr && bandwidth == nullptr) {
     figures.source = fmt::format(
-        "none: no peaks measured on host '{}' in this database; run `infermeter probe` first",
-        host);
+        "none: no {}peaks measured on host '{}' in this database; run `infermeter probe` first",
+        saw_quick ? "full probe's (quick probes do not count) " : "", host);
     return figures;
   }
   std::string text = fmt::format("measured on host '{}' by infermeter probe:", host);
   if (gemm != nullptr) {
     figures.flops_per_s = gemm->value;
-    text += fmt::format(" {} GEMM {:.4g} FLOP/s ({}{})", precision, gemm->value, gemm->method,
-                        IsQuick(*gemm) ? ", quick" : "");
+    text += fmt::format(" {} GEMM {:.4g} FLOP/s ({})", precision, gemm->value, gemm->method);
   } else {
     text += fmt::format(" no {} GEMM peak", precision);
   }
   if (bandwidth != nullptr) {
     figures.memory_bandwidth_bytes_per_s = bandwidth->value;
-    text += fmt::format("; memory {:.4g} B/s ({}{})", bandwidth->value, bandwidth->method,
-                        IsQuick(*bandwidth) ? ", quick" : "");
+    text += fmt::format("; memory {:.4g} B/s ({})", bandwidth->value, bandwidth->method);
   } else {
     text += "; no memory bandwidth";
   }

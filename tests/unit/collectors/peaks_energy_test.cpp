@@ -36,6 +36,12 @@ TEST(Peaks, MeasuredTakesThisHostsNewestFullProbe) {
   const PeakFigures none = MeasuredHostPeaks(peaks, "nowhere", "bf16");
   EXPECT_FALSE(none.flops_per_s);
   EXPECT_NE(none.source.find("infermeter probe"), std::string::npos) << none.source;
+
+  // A quick probe alone gives no peak: its tiny matrices would make MFU look huge.
+  const PeakFigures quick = MeasuredHostPeaks(
+      {Peak("q", "gemm_flops_per_s", "bf16", 5e8, 1, /*quick=*/true)}, "q", "bf16");
+  EXPECT_FALSE(quick.flops_per_s);
+  EXPECT_NE(quick.source.find("quick probes do not count"), std::string::npos) << quick.source;
 }
 
 TEST(Peaks, CatalogScalesByDevicesAndRefusesAMissingPrecision) {

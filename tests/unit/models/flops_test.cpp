@@ -160,8 +160,7 @@ TEST(Flops, RequestFlopsIsTheSumOverItsPositions) {
     const FlopsByClass got = RequestFlops(a, prompt, cached, output);
     EXPECT_NEAR(got.Total(), expected.Total(), expected.Total() * 1e-12) << name;
     EXPECT_NEAR(got.attention_flops, expected.attention_flops, expected.Total() * 1e-12) << name;
-    EXPECT_NEAR(got.compressor_flops, expected.compressor_flops, expected.Total() * 1e-12)
-        << name;
+    EXPECT_NEAR(got.compressor_flops, expected.compressor_flops, expected.Total() * 1e-12) << name;
   }
 }
 

@@ -22,7 +22,8 @@ struct PeakFigures {
 };
 
 // The newest full probe of `host` in `peaks` (ResultsStore::LoadHardwarePeaks): GEMM FLOP/s in
-// `precision` and the memory bandwidth. A quick probe counts only when no full one exists.
+// `precision` and the memory bandwidth. Quick probes never count (they measure far below the
+// peak and would inflate MFU).
 PeakFigures MeasuredHostPeaks(const std::vector<results::HardwarePeak>& peaks,
                               std::string_view host, std::string_view precision);
 
