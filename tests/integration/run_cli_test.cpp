@@ -26,6 +26,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "infermeter/core/error.h"
@@ -616,7 +617,92 @@ TEST(RunCli, BadInputIsNamedAndStoresNothing) {
               // CLI11's own parse errors: exit 2.
               {synthetic + "--concurrency abc", 2, {"--concurrency", "abc"}},
               {synthetic + "--rate 5 --no-such-option", 2, {"--no-such-option"}},
+              // Collector options.
+              {synthetic + "--peak nosuchgpu", 1, {"--peak", "nosuchgpu", "h100-sxm"}},
+              {synthetic + "--peak h100-sxm --peak-precision fp4", 1, {"--peak", "fp4"}},
+              {synthetic + "--peak-precision fp16", 1, {"--peak-precision", "fp16"}},
+              {synthetic + "--cost-model no-such-model", 1, {"no-such-model"}},
+              {synthetic + "--devices 0", 2, {"--devices"}},
           });
+}
+
+// FLOPs, MFU/MBU, KV cache and the hardware description: the JSON against the stored run, MFU
+// unknown (and the summary saying why) until the host is probed, then stated against the probe;
+// a catalog peak on request. Energy stays null here: this machine has no power readings.
+TEST(RunCli, ComputeMemoryAndHardwareFiguresAreStoredWithTheirSources) {
+  TempDir dir;
+  const std::string db = dir.File("results.db");
+  const std::string run = Bin() + kSynthetic + kLenientLag + " --requests 6 --rate 20 --json";
+
+  const auto before = RunProcess(run + DbOption(db));
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  const auto j = nlohmann::json::parse(before.out);
+  EXPECT_GT(j["flops_total"].get<double>(), 0);
+  EXPECT_NEAR(j["flops_per_output_token"].get<double>(),
+              j["flops_total"].get<double>() / (6 * 8), 1e-6 * j["flops_total"].get<double>());
+  EXPECT_GT(j["achieved_flops_per_s"].get<double>(), 0);
+  EXPECT_TRUE(j["mfu"].is_null());  // no probe in this database yet
+  EXPECT_TRUE(j["mbu"].is_null());
+  EXPECT_NE(j["peak_source"].get<std::string>().find("infermeter probe"), std::string::npos);
+  EXPECT_EQ(j["flops_source"], "engine counters");
+  EXPECT_GT(j["kv_bytes_peak"].get<double>(), 0);
+  EXPECT_GT(j["kv_bytes_capacity"].get<double>(), 0);
+  EXPECT_TRUE(j["energy_j_per_output_token"].is_null());
+  EXPECT_EQ(j["collectors"]["nvml"]["status"], "not running");
+  EXPECT_EQ(j["collectors"]["system"]["status"], "ran");
+
+  auto store = results::ResultsStore::OpenForReading(db);
+  const RunId first(j["run_id"].get<std::int64_t>());
+  const auto metrics = MetricsByName(store, first);
+  EXPECT_EQ(metrics.at("flops_total"), j["flops_total"].get<double>());
+  EXPECT_EQ(metrics.at("kv_bytes_peak"), j["kv_bytes_peak"].get<double>());
+  EXPECT_NEAR(metrics.at("flops_counted_to_analytic"), 1.0, 0.01);
+  EXPECT_GT(metrics.at("process_cpu_s"), 0);
+  const auto hardware = nlohmann::json::parse(store.GetRun(first)->info.hardware_json);
+  EXPECT_FALSE(hardware["cpu_model"].get<std::string>().empty());
+  EXPECT_GT(hardware["logical_cores"].get<int>(), 0);
+  EXPECT_GT(hardware["memory_total_bytes"].get<double>(), 0);
+  EXPECT_TRUE(hardware["gpus"].empty());
+  EXPECT_NE(hardware["unavailable"]["gpus"].get<std::string>().find("libnvidia-ml"),
+            std::string::npos);
+
+  // A host peak, recorded as `infermeter probe` records one, gives MFU and MBU against it.
+  {
+    auto writer = results::ResultsStore::OpenForWriting(db);
+    const std::string host = hardware["host"];
+    for (const auto& [metric, dtype, value] :
+         {std::tuple{"gemm_flops_per_s", "bf16", 4e11},
+          std::tuple{"memory_bandwidth_bytes_per_s", "", 3e10}}) {
+      writer.RecordHardwarePeak({.measured_unix_ns = 1,
+                                 .host = host,
+                                 .metric = metric,
+                                 .dtype = dtype,
+                                 .value = value,
+                                 .method = "test peak"});
+    }
+  }
+  const auto probed = RunProcess(run + DbOption(db));
+  ASSERT_EQ(probed.exit_code, 0) << probed.err;
+  const auto p = nlohmann::json::parse(probed.out);
+  EXPECT_NEAR(p["mfu"].get<double>(), p["achieved_flops_per_s"].get<double>() / 4e11, 1e-12);
+  EXPECT_GT(p["mbu"].get<double>(), 0);
+  EXPECT_NE(p["peak_source"].get<std::string>().find("test peak"), std::string::npos);
+
+  // A catalog device times a device count.
+  const auto catalog = RunProcess(run + " --peak h100-sxm --devices 8" + DbOption(db));
+  ASSERT_EQ(catalog.exit_code, 0) << catalog.err;
+  const auto c = nlohmann::json::parse(catalog.out);
+  EXPECT_NE(c["peak_source"].get<std::string>().find("catalog: 8 x h100-sxm"), std::string::npos);
+  EXPECT_LT(c["mfu"].get<double>(), 1e-3);  // a CPU run against eight H100s
+
+  // The table says the same in words.
+  const auto table = RunProcess(Bin() + kSynthetic + kLenientLag + " --requests 3" + DbOption(db));
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("compute "), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("MFU "), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("kv cache  peak"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("note: collector 'nvml' is not running"), std::string::npos)
+      << table.out;
 }
 
 // Load settings out of range are rejected before the engine loads and before a run is registered.
