@@ -107,7 +107,7 @@ void FlopsCollector::Summarize(const harness::CollectorSummaryInput& input,
   FlopsByOpClass analytic_by_class{};
   double kv_read_bytes = 0, decode_steps = 0, decoding_ns = 0;
   if (settings_.architecture) {
-    const CostModel model{.architecture = *settings_.architecture,
+    const CostModel model{.flops = models::FlopsCalculator(*settings_.architecture),
                           .cache = settings_.cache_format,
                           .weights = *models::FindWeightFormat(settings_.weight_format)};
     SampleGrid grid(input.start_ns, input.end_ns, settings_.series_bucket_ns);

@@ -19,14 +19,13 @@ Tokens TokensOf(const results::RequestRecord& r) {
 }
 
 // FLOPs of output tokens first..last (1-based; the first comes out of the prefill).
-double DecodeFlops(const models::Architecture& a, const Tokens& t, std::int64_t first,
+double DecodeFlops(const models::FlopsCalculator& flops, const Tokens& t, std::int64_t first,
                    std::int64_t last) {
   first = std::max<std::int64_t>(first, 2);
   if (last < first) return 0;
-  return models::TokenRangeFlops(a, t.prompt + first - 1, t.prompt + last - 1,
-                                 models::Phase::kDecode)
+  return flops.TokenRange(t.prompt + first - 1, t.prompt + last - 1, models::Phase::kDecode)
              .Total() +
-         models::LmHeadFlops(a).Total() * static_cast<double>(last - first + 1);
+         flops.LmHead().Total() * static_cast<double>(last - first + 1);
 }
 
 }  // namespace
@@ -34,10 +33,10 @@ double DecodeFlops(const models::Architecture& a, const Tokens& t, std::int64_t 
 RequestCost AnalyticRequestCost(const CostModel& model, const results::RequestRecord& request) {
   const Tokens t = TokensOf(request);
   RequestCost cost;
-  cost.flops = models::RequestFlops(model.architecture, t.prompt, t.cached, t.output);
+  cost.flops = model.flops.Request(t.prompt, t.cached, t.output);
   if (t.output >= 2) {
     cost.decode_steps = t.output - 1;
-    cost.kv_read_bytes = models::DecodeKvReadBytes(model.architecture, t.prompt + 1,
+    cost.kv_read_bytes = models::DecodeKvReadBytes(model.flops.architecture(), t.prompt + 1,
                                                    t.prompt + t.output - 1, model.cache);
   }
   return cost;
@@ -47,8 +46,8 @@ void AddRequestFlops(const CostModel& model, const results::RequestRecord& reque
                      SampleGrid& grid) {
   const Tokens t = TokensOf(request);
   if (t.output <= 0 || !request.sent_ns) return;
-  const auto& a = model.architecture;
-  const double prefill = models::RequestFlops(a, t.prompt, t.cached, 1).Total();
+  const auto& a = model.flops;
+  const double prefill = a.Request(t.prompt, t.cached, 1).Total();
   const std::int64_t first_token_ns = request.first_token_ns.value_or(*request.sent_ns);
   grid.AddSpread(*request.sent_ns, first_token_ns, prefill);
 

@@ -17,7 +17,7 @@ namespace infermeter::collectors {
 
 // The model a run serves, as the cost model sees it.
 struct CostModel {
-  models::Architecture architecture;
+  models::FlopsCalculator flops;  // holds the architecture
   models::CacheFormat cache;
   models::WeightFormat weights;
 };

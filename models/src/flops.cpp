@@ -1,6 +1,9 @@
 #include "infermeter/models/flops.h"
 
 #include <algorithm>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "shapes.h"
 
@@ -194,10 +197,8 @@ FlopsByClass LayerTokenFlops(const Architecture& a, std::size_t layer_index, std
 }
 
 // Sum of LayerTokenFlops(t, phase) over t = 1..n, in closed form.
-FlopsByClass LayerFirstTokensFlops(const Architecture& a, std::size_t layer_index, std::int64_t n,
-                                   Phase phase) {
-  const LayerSpec& layer = a.layers.at(layer_index);
-  const LayerTerms terms = Terms(a, layer, phase);
+FlopsByClass FirstTokensFlops(const Architecture& a, const LayerSpec& layer,
+                              const LayerTerms& terms, std::int64_t n) {
   FlopsByClass f = terms.per_token.Scaled(static_cast<double>(n));
   f.attention_flops +=
       terms.attention_per_key * static_cast<double>(SumAttendedKeys(a, layer.attention, n));
@@ -212,7 +213,8 @@ FlopsByClass LayerFirstTokensFlops(const Architecture& a, std::size_t layer_inde
 }
 
 FlopsByClass LayerPrefillFlops(const Architecture& a, std::size_t layer_index, std::int64_t n) {
-  return LayerFirstTokensFlops(a, layer_index, n, Phase::kPrefill);
+  const LayerSpec& layer = a.layers.at(layer_index);
+  return FirstTokensFlops(a, layer, Terms(a, layer, Phase::kPrefill), n);
 }
 
 FlopsByClass LmHeadFlops(const Architecture& a) {
@@ -244,28 +246,57 @@ FlopsByClass PrefillFlops(const Architecture& a, std::int64_t prompt_tokens, std
   return f.Scaled(static_cast<double>(batch));
 }
 
-FlopsByClass TokenRangeFlops(const Architecture& a, std::int64_t first_visible,
-                             std::int64_t last_visible, Phase phase) {
+struct FlopsCalculator::Table {
+  std::vector<LayerTerms> prefill;  // per layer, in the expanded (prefill) form
+  std::vector<LayerTerms> decode;   // per layer, in the absorbed (decode) form
+};
+
+FlopsCalculator::FlopsCalculator(Architecture arch)
+    : arch_(std::move(arch)), table_(std::make_unique<Table>()), lm_head_(LmHeadFlops(arch_)) {
+  for (const LayerSpec& layer : arch_.layers) {
+    table_->prefill.push_back(Terms(arch_, layer, Phase::kPrefill));
+    table_->decode.push_back(Terms(arch_, layer, Phase::kDecode));
+  }
+}
+
+FlopsCalculator::~FlopsCalculator() = default;
+FlopsCalculator::FlopsCalculator(FlopsCalculator&&) noexcept = default;
+
+FlopsByClass FlopsCalculator::TokenRange(std::int64_t first_visible, std::int64_t last_visible,
+                                         Phase phase) const {
   FlopsByClass f;
   if (last_visible < first_visible) return f;
+  const auto& terms = phase == Phase::kPrefill ? table_->prefill : table_->decode;
   // Closed-form prefix sums: (1..last) - (1..first-1).
-  for (std::size_t i = 0; i < a.layers.size(); ++i) {
-    f += LayerFirstTokensFlops(a, i, last_visible, phase);
-    if (first_visible > 1) f += LayerFirstTokensFlops(a, i, first_visible - 1, phase).Scaled(-1);
+  for (std::size_t i = 0; i < arch_.layers.size(); ++i) {
+    f += FirstTokensFlops(arch_, arch_.layers[i], terms[i], last_visible);
+    if (first_visible > 1) {
+      f += FirstTokensFlops(arch_, arch_.layers[i], terms[i], first_visible - 1).Scaled(-1);
+    }
   }
   return f;
 }
 
-FlopsByClass RequestFlops(const Architecture& a, std::int64_t prompt_tokens,
-                          std::int64_t cached_tokens, std::int64_t output_tokens) {
+FlopsByClass FlopsCalculator::Request(std::int64_t prompt_tokens, std::int64_t cached_tokens,
+                                      std::int64_t output_tokens) const {
   FlopsByClass f;
   if (output_tokens <= 0) return f;
   // A prefill that continues a cached prefix runs in the absorbed form (see the header).
   const Phase prefill = cached_tokens > 0 ? Phase::kDecode : Phase::kPrefill;
-  f += TokenRangeFlops(a, cached_tokens + 1, prompt_tokens, prefill);
-  f += TokenRangeFlops(a, prompt_tokens + 1, prompt_tokens + output_tokens - 1, Phase::kDecode);
-  f += LmHeadFlops(a).Scaled(static_cast<double>(output_tokens));
+  f += TokenRange(cached_tokens + 1, prompt_tokens, prefill);
+  f += TokenRange(prompt_tokens + 1, prompt_tokens + output_tokens - 1, Phase::kDecode);
+  f += lm_head_.Scaled(static_cast<double>(output_tokens));
   return f;
+}
+
+FlopsByClass TokenRangeFlops(const Architecture& a, std::int64_t first_visible,
+                             std::int64_t last_visible, Phase phase) {
+  return FlopsCalculator(a).TokenRange(first_visible, last_visible, phase);
+}
+
+FlopsByClass RequestFlops(const Architecture& a, std::int64_t prompt_tokens,
+                          std::int64_t cached_tokens, std::int64_t output_tokens) {
+  return FlopsCalculator(a).Request(prompt_tokens, cached_tokens, output_tokens);
 }
 
 }  // namespace infermeter::models

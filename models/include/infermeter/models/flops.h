@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "infermeter/models/architecture.h"
 
@@ -89,5 +90,26 @@ FlopsByClass TokenRangeFlops(const Architecture& arch, std::int64_t first_visibl
 // REQUIRES: 0 <= cached_tokens < prompt_tokens, output_tokens >= 0.
 FlopsByClass RequestFlops(const Architecture& arch, std::int64_t prompt_tokens,
                           std::int64_t cached_tokens, std::int64_t output_tokens);
+
+// TokenRangeFlops and RequestFlops for many requests of one architecture: the per-layer terms
+// are worked out once, not on every call (pricing every chunk of a million stored requests).
+class FlopsCalculator {
+ public:
+  explicit FlopsCalculator(Architecture arch);
+  ~FlopsCalculator();
+  FlopsCalculator(FlopsCalculator&&) noexcept;
+
+  FlopsByClass TokenRange(std::int64_t first_visible, std::int64_t last_visible, Phase phase) const;
+  FlopsByClass Request(std::int64_t prompt_tokens, std::int64_t cached_tokens,
+                       std::int64_t output_tokens) const;
+  const FlopsByClass& LmHead() const { return lm_head_; }
+  const Architecture& architecture() const { return arch_; }
+
+ private:
+  struct Table;
+  Architecture arch_;
+  std::unique_ptr<Table> table_;
+  FlopsByClass lm_head_;
+};
 
 }  // namespace infermeter::models
