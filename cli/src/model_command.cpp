@@ -1,11 +1,14 @@
 #include "model_command.h"
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "db_path.h"
+#include "infermeter/collectors/peaks.h"
 #include "infermeter/core/error.h"
 #include "infermeter/models/builtin.h"
 #include "infermeter/models/config_reader.h"
@@ -14,6 +17,7 @@
 #include "infermeter/models/hardware.h"
 #include "infermeter/models/kv_cache.h"
 #include "infermeter/models/params.h"
+#include "infermeter/results/store.h"
 #include "table.h"
 
 namespace infermeter::cli {
@@ -252,8 +256,30 @@ std::string OptionalText(const std::optional<double>& value, double scale) {
   return value ? fmt::format("{:g}", *value / scale) : std::string("-");
 }
 
-int Hardware(bool json) {
-  const models::HardwareCatalog catalog;
+// The catalog plus this host as `infermeter probe` measured it, when `db_path` holds a probe.
+models::HardwareCatalog CatalogWithHost(const std::string& db_path, std::string* host_note) {
+  models::HardwareCatalog catalog;
+  std::error_code ec;
+  if (!std::filesystem::exists(db_path, ec)) {
+    *host_note = fmt::format(
+        "host: no results database '{}'; run `infermeter probe` to add this "
+        "machine's measured peaks",
+        db_path);
+    return catalog;
+  }
+  auto store = results::ResultsStore::OpenForReading(db_path);
+  if (auto host = collectors::MeasuredHostSpec(store.LoadHardwarePeaks())) {
+    catalog.Add(std::move(*host));
+  } else {
+    *host_note =
+        fmt::format("host: no full probe of this machine in '{}'; run `infermeter probe`", db_path);
+  }
+  return catalog;
+}
+
+int Hardware(bool json, const std::string& db_path) {
+  std::string host_note;
+  const models::HardwareCatalog catalog = CatalogWithHost(db_path, &host_note);
   if (json) {
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     const auto opt = [](const std::optional<double>& v) {
@@ -294,6 +320,7 @@ int Hardware(bool json) {
   table.Print(std::cout);
   std::cout << "Dense (no 2:4 sparsity) peaks per device; sources: infermeter model hardware "
                "--json, docs/COST_MODEL.md.\n";
+  if (!host_note.empty()) std::cout << host_note << '\n';
   return 0;
 }
 
@@ -343,10 +370,16 @@ void AddModelCommand(CLI::App& app, CommandAction* action) {
   });
 
   auto hardware_json = std::make_shared<bool>(false);
-  CLI::App* hardware = model->add_subcommand("hardware", "Accelerator peak figures with sources");
+  auto hardware_db = std::make_shared<std::string>();
+  CLI::App* hardware = model->add_subcommand(
+      "hardware",
+      "Accelerator peak figures with sources, and this host as `infermeter probe` "
+      "measured it");
   hardware->add_flag("--json", *hardware_json, "Print JSON");
-  hardware->callback(
-      [hardware_json, action] { *action = [hardware_json] { return Hardware(*hardware_json); }; });
+  AddDbOption(*hardware, hardware_db.get());
+  hardware->callback([hardware_json, hardware_db, action] {
+    *action = [hardware_json, hardware_db] { return Hardware(*hardware_json, *hardware_db); };
+  });
 }
 
 }  // namespace infermeter::cli

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "infermeter/collectors/host_description.h"
 #include "infermeter/core/error.h"
 
 namespace infermeter::collectors {
@@ -60,6 +61,27 @@ PeakFigures MeasuredHostPeaks(const std::vector<results::HardwarePeak>& peaks,
   }
   figures.source = std::move(text);
   return figures;
+}
+
+std::optional<models::HardwareSpec> MeasuredHostSpec(
+    const std::vector<results::HardwarePeak>& peaks) {
+  const HostDescription host = DescribeHost();
+  const PeakFigures figures = MeasuredHostPeaks(peaks, host.hostname, "bf16");
+  if (!figures.flops_per_s && !figures.memory_bandwidth_bytes_per_s) return std::nullopt;
+  models::HardwareSpec spec;
+  spec.name = "host";
+  spec.description = fmt::format("this host ({}): {}, {} logical cores", host.hostname,
+                                 host.cpu_model, host.logical_cores);
+  spec.bf16_flops_per_s = figures.flops_per_s;
+  spec.memory_bytes = static_cast<double>(host.memory_total_bytes);
+  spec.memory_bandwidth_bytes_per_s = figures.memory_bandwidth_bytes_per_s.value_or(0);
+  spec.origin = models::HardwareOrigin::kMeasured;
+  spec.confidence = models::Confidence::kHigh;
+  spec.source = figures.source;
+  spec.confidence_note =
+      "measured on this machine; a probe reaches what its kernels reach (oneDNN BF16 GEMM, "
+      "STREAM triad), which is what the embedded engine can reach too";
+  return spec;
 }
 
 PeakFigures CatalogPeaks(const models::HardwareSpec& spec, std::string_view precision, int devices,

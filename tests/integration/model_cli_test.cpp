@@ -2,10 +2,13 @@
 // acceptance ranges (24-30% FLOPs, 9-12% KV at 1,048,576 tokens).
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include "infermeter/results/store.h"
 #include "process.h"
+#include "temp_db.h"
 
 namespace infermeter {
 namespace {
@@ -58,9 +61,45 @@ TEST(ModelCli, TableListAndHardware) {
                            "llama-mini", "qwen3-235b-a22b"}) {
     EXPECT_NE(list.out.find(name), std::string::npos) << name;
   }
-  const auto hardware = RunProcess(Bin() + " model hardware --json");
+  const auto hardware = RunProcess(Bin() + " model hardware --json --db /nonexistent/no.db");
   ASSERT_EQ(hardware.exit_code, 0) << hardware.err;
-  EXPECT_EQ(nlohmann::json::parse(hardware.out).size(), 9u);
+  EXPECT_EQ(nlohmann::json::parse(hardware.out).size(), 9u);  // the published devices only
+}
+
+// The catalog gains this host once `infermeter probe` measured it in the database.
+TEST(ModelCli, HardwareListsTheProbedHost) {
+  testing::TempDir dir;
+  const std::string db = dir.File("peaks.db");
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  {
+    auto store = results::ResultsStore::OpenForWriting(db);
+    store.RecordHardwarePeak({.measured_unix_ns = 1,
+                              .host = host,
+                              .metric = "gemm_flops_per_s",
+                              .dtype = "bf16",
+                              .value = 4.5e11,
+                              .method = "test"});
+    store.RecordHardwarePeak({.measured_unix_ns = 1,
+                              .host = host,
+                              .metric = "memory_bandwidth_bytes_per_s",
+                              .value = 5e10,
+                              .method = "test"});
+  }
+  const auto result = RunProcess(Bin() + " model hardware --json --db " + ShellQuote(db));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto all = nlohmann::json::parse(result.out);
+  ASSERT_EQ(all.size(), 10u);
+  const auto& measured = all.back();
+  EXPECT_EQ(measured["name"], "host");
+  EXPECT_EQ(measured["origin"], "measured");
+  EXPECT_EQ(measured["bf16_dense_flops_per_s"], 4.5e11);
+  EXPECT_EQ(measured["memory_bandwidth_bytes_per_s"], 5e10);
+  EXPECT_GT(measured["memory_bytes"].get<double>(), 0);
+
+  const auto table = RunProcess(Bin() + " model hardware --db " + ShellQuote(dir.File("x.db")));
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("run `infermeter probe`"), std::string::npos) << table.out;
 }
 
 TEST(ModelCli, BadInputIsAnErrorWithExitCode1) {

@@ -33,4 +33,9 @@ PeakFigures MeasuredHostPeaks(const std::vector<results::HardwarePeak>& peaks,
 PeakFigures CatalogPeaks(const models::HardwareSpec& spec, std::string_view precision, int devices,
                          std::string_view field);
 
+// This host as a catalog entry (origin measured): its newest full probe's BF16 GEMM peak and
+// memory bandwidth, its memory size and CPU. nullopt when the host has no full probe in `peaks`.
+std::optional<models::HardwareSpec> MeasuredHostSpec(
+    const std::vector<results::HardwarePeak>& peaks);
+
 }  // namespace infermeter::collectors
