@@ -6,6 +6,7 @@
 
 #include <cctype>
 
+#include "find_metric.h"
 #include "infermeter/collectors/flops_collector.h"
 #include "infermeter/engines/reference_engine.h"
 #include "infermeter/harness/runner.h"
@@ -19,11 +20,9 @@ namespace infermeter::collectors {
 namespace {
 
 double Metric(const std::vector<results::RunMetric>& metrics, const std::string& name) {
-  for (const auto& m : metrics) {
-    if (m.name == name) return m.value;
-  }
-  ADD_FAILURE() << "no metric " << name;
-  return -1;
+  const auto value = testing::FindMetric(metrics, name);
+  if (!value) ADD_FAILURE() << "no metric " << name;
+  return value.value_or(-1);
 }
 
 harness::SampleSession Session(const char* id, std::int64_t offset_ms, std::int64_t input,

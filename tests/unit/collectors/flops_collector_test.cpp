@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "find_metric.h"
 #include "infermeter/harness/runner.h"
 #include "infermeter/models/builtin.h"
 #include "infermeter/models/decode_traffic.h"
@@ -20,13 +21,7 @@ namespace {
 
 constexpr std::int64_t kMs = 1'000'000;
 
-std::optional<double> Find(const std::vector<results::RunMetric>& metrics,
-                           const std::string& name) {
-  for (const auto& m : metrics) {
-    if (m.name == name) return m.value;
-  }
-  return std::nullopt;
-}
+using testing::FindMetric;
 
 harness::RunSettings Settings() {
   harness::RunSettings settings;
@@ -55,14 +50,14 @@ TEST(FlopsCollector, WithoutEngineCountersUsesTheCostModelPerRequest) {
   auto store = results::ResultsStore::OpenForReading(dir.File("runs.db"));
   const auto metrics = store.LoadRunMetrics(outcome.run);
   const double per_request = models::RequestFlops(arch, 16, 0, 8).Total();
-  EXPECT_DOUBLE_EQ(*Find(metrics, "flops_total"), 6 * per_request);
-  EXPECT_DOUBLE_EQ(*Find(metrics, "flops_analytic_total"), 6 * per_request);
-  EXPECT_FALSE(Find(metrics, "flops_counted_to_analytic"));  // nothing counted to compare
-  EXPECT_DOUBLE_EQ(*Find(metrics, "flops_per_output_token"), per_request / 8);
+  EXPECT_DOUBLE_EQ(*FindMetric(metrics, "flops_total"), 6 * per_request);
+  EXPECT_DOUBLE_EQ(*FindMetric(metrics, "flops_analytic_total"), 6 * per_request);
+  EXPECT_FALSE(FindMetric(metrics, "flops_counted_to_analytic"));  // nothing counted to compare
+  EXPECT_DOUBLE_EQ(*FindMetric(metrics, "flops_per_output_token"), per_request / 8);
   const double seconds = static_cast<double>(outcome.load.end_ns - outcome.load.start_ns) * 1e-9;
-  EXPECT_NEAR(*Find(metrics, "achieved_flops_per_s"), 6 * per_request / seconds,
+  EXPECT_NEAR(*FindMetric(metrics, "achieved_flops_per_s"), 6 * per_request / seconds,
               6 * per_request / seconds * 1e-9);
-  EXPECT_NEAR(*Find(metrics, "mfu"), 6 * per_request / seconds / 2e11, 1e-9);
+  EXPECT_NEAR(*FindMetric(metrics, "mfu"), 6 * per_request / seconds / 2e11, 1e-9);
 
   // MBU: at least the cache reads of every decode step and one step's weights, over the run.
   const double kv_reads =
@@ -71,10 +66,10 @@ TEST(FlopsCollector, WithoutEngineCountersUsesTheCostModelPerRequest) {
       models::DecodeStepTraffic(arch, 1, 1, *models::FindWeightFormat("bf16"),
                                 models::DefaultCacheFormat(arch))
           .weight_bytes;
-  const double bytes = *Find(metrics, "memory_bytes_read_estimate");
+  const double bytes = *FindMetric(metrics, "memory_bytes_read_estimate");
   EXPECT_GE(bytes, kv_reads + weights_one_step);
   EXPECT_LE(bytes, kv_reads + 42 * weights_one_step);  // no more steps than decode tokens
-  EXPECT_NEAR(*Find(metrics, "mbu"), bytes / seconds / 5e10, 1e-9);
+  EXPECT_NEAR(*FindMetric(metrics, "mbu"), bytes / seconds / 5e10, 1e-9);
 
   // Per request and per interval: one request_flops point per request, and the FLOP/s series
   // integrates back to the total.
@@ -110,7 +105,7 @@ TEST(FlopsCollector, WithNothingToCountWithItSaysWhyAndTheRunGoesOn) {
   ASSERT_EQ(outcome.collector_notes.size(), 1u);
   EXPECT_NE(outcome.collector_notes[0].find("--cost-model"), std::string::npos);
   auto store = results::ResultsStore::OpenForReading(dir.File("runs.db"));
-  EXPECT_FALSE(Find(store.LoadRunMetrics(outcome.run), "flops_total"));
+  EXPECT_FALSE(FindMetric(store.LoadRunMetrics(outcome.run), "flops_total"));
   const auto facts = nlohmann::json::parse(store.GetRun(outcome.run)->collectors_json);
   EXPECT_EQ(facts["flops"]["status"], "not running");
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "find_metric.h"
 #include "infermeter/engines/reference_engine.h"
 #include "infermeter/harness/runner.h"
 #include "infermeter/models/builtin.h"
@@ -19,13 +20,7 @@ namespace {
 
 constexpr std::int64_t kMs = 1'000'000;
 
-std::optional<double> Find(const std::vector<results::RunMetric>& metrics,
-                           const std::string& name) {
-  for (const auto& m : metrics) {
-    if (m.name == name) return m.value;
-  }
-  return std::nullopt;
-}
+using testing::FindMetric;
 
 // An engine that reports its KV cache the way vLLM's /metrics does: a usage fraction only.
 class RatioOnlyEngine final : public Engine {
@@ -64,9 +59,9 @@ TEST(KvCacheCollector, RatioOnlyEnginesGiveRatioTimesKnownCapacity) {
       harness::RunBenchmark(engine, source, Settings(), dir.File("runs.db"), {&kv}, {});
   auto store = results::ResultsStore::OpenForReading(dir.File("runs.db"));
   const auto metrics = store.LoadRunMetrics(outcome.run);
-  EXPECT_DOUBLE_EQ(*Find(metrics, "kv_bytes_peak"), 1000);
-  EXPECT_DOUBLE_EQ(*Find(metrics, "kv_bytes_capacity"), 4000);
-  EXPECT_DOUBLE_EQ(*Find(metrics, "kv_usage_peak_ratio"), 0.25);
+  EXPECT_DOUBLE_EQ(*FindMetric(metrics, "kv_bytes_peak"), 1000);
+  EXPECT_DOUBLE_EQ(*FindMetric(metrics, "kv_bytes_capacity"), 4000);
+  EXPECT_DOUBLE_EQ(*FindMetric(metrics, "kv_usage_peak_ratio"), 0.25);
   int used_points = 0;
   for (const auto& s : store.LoadSamples(outcome.run)) {
     if (s.metric == "kv_used_bytes") {
@@ -87,9 +82,9 @@ TEST(KvCacheCollector, RatioWithoutCapacityKeepsTheRatioOnly) {
       harness::RunBenchmark(engine, source, Settings(), dir.File("runs.db"), {&kv}, {});
   auto store = results::ResultsStore::OpenForReading(dir.File("runs.db"));
   const auto metrics = store.LoadRunMetrics(outcome.run);
-  EXPECT_FALSE(Find(metrics, "kv_bytes_peak"));  // unknown, not zero
-  EXPECT_FALSE(Find(metrics, "kv_bytes_capacity"));
-  EXPECT_DOUBLE_EQ(*Find(metrics, "kv_usage_peak_ratio"), 0.5);
+  EXPECT_FALSE(FindMetric(metrics, "kv_bytes_peak"));  // unknown, not zero
+  EXPECT_FALSE(FindMetric(metrics, "kv_bytes_capacity"));
+  EXPECT_DOUBLE_EQ(*FindMetric(metrics, "kv_usage_peak_ratio"), 0.5);
 }
 
 TEST(KvCacheCollector, ReferenceEngineBytesAndTheAnalyticCrossCheck) {
@@ -114,9 +109,9 @@ TEST(KvCacheCollector, ReferenceEngineBytesAndTheAnalyticCrossCheck) {
   ASSERT_EQ(outcome.summary.requests_completed, 2);
   auto store = results::ResultsStore::OpenForReading(dir.File("runs.db"));
   const auto metrics = store.LoadRunMetrics(outcome.run);
-  EXPECT_DOUBLE_EQ(*Find(metrics, "kv_bytes_capacity"), 64ll << 20);
-  const double peak = *Find(metrics, "kv_bytes_peak");
-  const double analytic_peak = *Find(metrics, "kv_analytic_bytes_peak");
+  EXPECT_DOUBLE_EQ(*FindMetric(metrics, "kv_bytes_capacity"), 64ll << 20);
+  const double peak = *FindMetric(metrics, "kv_bytes_peak");
+  const double analytic_peak = *FindMetric(metrics, "kv_analytic_bytes_peak");
   // The most both requests can hold at once, by the cost model.
   const double both = static_cast<double>(
       models::SequenceKvBytes(arch, 440, models::DefaultCacheFormat(arch)).Total() +
