@@ -638,8 +638,8 @@ TEST(RunCli, ComputeMemoryAndHardwareFiguresAreStoredWithTheirSources) {
   ASSERT_EQ(before.exit_code, 0) << before.err;
   const auto j = nlohmann::json::parse(before.out);
   EXPECT_GT(j["flops_total"].get<double>(), 0);
-  EXPECT_NEAR(j["flops_per_output_token"].get<double>(),
-              j["flops_total"].get<double>() / (6 * 8), 1e-6 * j["flops_total"].get<double>());
+  EXPECT_NEAR(j["flops_per_output_token"].get<double>(), j["flops_total"].get<double>() / (6 * 8),
+              1e-6 * j["flops_total"].get<double>());
   EXPECT_GT(j["achieved_flops_per_s"].get<double>(), 0);
   EXPECT_TRUE(j["mfu"].is_null());  // no probe in this database yet
   EXPECT_TRUE(j["mbu"].is_null());
