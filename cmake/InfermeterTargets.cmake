@@ -9,6 +9,11 @@ include(InfermeterWarnings)
 
 set_property(GLOBAL PROPERTY INFERMETER_LIBRARIES "")
 
+# Everything `ctest -L unit` runs, and nothing else: the sanitizer preset builds only this.
+# Tests add themselves (infermeter_add_test with LABELS unit); script tests that need a built
+# target add it by hand.
+add_custom_target(unit_tests)
+
 function(infermeter_add_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   set(target infermeter_${name})
@@ -31,6 +36,9 @@ function(infermeter_add_test name)
   add_test(NAME ${name} COMMAND ${name})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
+  endif()
+  if("unit" IN_LIST ARG_LABELS)
+    add_dependencies(unit_tests ${name})
   endif()
   set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
     ENVIRONMENT "INFERMETER_SHARED_DIR=${INFERMETER_SHARED_DIR};INFERMETER_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
