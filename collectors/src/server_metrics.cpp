@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <map>
 #include <set>
+#include <span>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -151,6 +152,10 @@ class FieldBuilder {
   // looked up as "x" (vLLM-compatible simulators write counters without the suffix).
   std::optional<ServerFigure> FirstOf(std::initializer_list<Candidate> candidates, Combine how,
                                       bool ratio = false) {
+    return FirstOf(std::span<const Candidate>(candidates.begin(), candidates.size()), how, ratio);
+  }
+  std::optional<ServerFigure> FirstOf(std::span<const Candidate> candidates, Combine how,
+                                      bool ratio = false) {
     constexpr std::string_view kTotal = "_total";
     for (const Candidate& c : candidates) {
       std::string_view name = c.name;
@@ -280,11 +285,35 @@ std::optional<std::int64_t> ParseCount(std::optional<std::string_view> text) {
 // ---------------------------------------------------------------------------------------------
 // One mapping per server.
 
+// A figure read straight from the first of its source metrics the scrape has: most of every
+// server's mapping is a list of these. Figures computed from several metrics (products,
+// per-engine sums, ratios of blocks) stay in code in each Map function.
+struct DirectField {
+  std::optional<ServerFigure> ServerMetrics::*field;
+  std::string_view name;  // as in the record: "running_requests"
+  std::vector<FieldBuilder::Candidate> sources;
+  Combine how = Combine::kSum;
+  bool ratio = false;  // read as 0..1, or as a percent when over 1
+};
+
+void MapDirect(const SampleIndex& index, ServerMetrics& m, const std::vector<DirectField>& fields) {
+  for (const DirectField& f : fields) {
+    FieldBuilder builder(index, m.notes, f.name);
+    m.*f.field =
+        builder.FirstOf(std::span<const FieldBuilder::Candidate>(f.sources), f.how, f.ratio);
+  }
+}
+
+using M = ServerMetrics;
+using C = FieldBuilder::Candidate;
+
 void MapVllm(const SampleIndex& index, ServerMetrics& m) {
-  using C = FieldBuilder::Candidate;
-  FieldBuilder ratio(index, m.notes, "kv_usage_ratio");
-  m.kv_usage_ratio = ratio.FirstOf({C{"vllm:kv_cache_usage_perc"}, C{"vllm:gpu_cache_usage_perc"}},
-                                   Combine::kMean, /*ratio=*/true);
+  MapDirect(index, m,
+            {{&M::kv_usage_ratio,
+              "kv_usage_ratio",
+              {C{"vllm:kv_cache_usage_perc"}, C{"vllm:gpu_cache_usage_perc"}},
+              Combine::kMean,
+              true}});
 
   // Capacity: num_gpu_blocks × block_size of each engine's cache_config_info (tokens).
   FieldBuilder capacity(index, m.notes, "kv_capacity_tokens");
@@ -354,67 +383,53 @@ void MapVllm(const SampleIndex& index, ServerMetrics& m) {
     }
   }
 
-  FieldBuilder running(index, m.notes, "running_requests");
-  m.running_requests = running.FirstOf({C{"vllm:num_requests_running"}}, Combine::kSum);
-  FieldBuilder waiting(index, m.notes, "waiting_requests");
-  m.waiting_requests = waiting.FirstOf({C{"vllm:num_requests_waiting"}}, Combine::kSum);
-  FieldBuilder preempt(index, m.notes, "preemptions_total");
-  m.preemptions_total = preempt.FirstOf({C{"vllm:num_preemptions_total"}}, Combine::kSum);
-  FieldBuilder hits(index, m.notes, "prefix_cache_hits_total");
-  m.prefix_cache_hits_total = hits.FirstOf(
-      {C{"vllm:prefix_cache_hits_total"}, C{"vllm:gpu_prefix_cache_hits_total"}}, Combine::kSum);
-  FieldBuilder queries(index, m.notes, "prefix_cache_queries_total");
-  m.prefix_cache_queries_total = queries.FirstOf(
-      {C{"vllm:prefix_cache_queries_total"}, C{"vllm:gpu_prefix_cache_queries_total"}},
-      Combine::kSum);
-  FieldBuilder prompt(index, m.notes, "prompt_tokens_total");
-  m.prompt_tokens_total = prompt.FirstOf({C{"vllm:prompt_tokens_total"}}, Combine::kSum);
-  FieldBuilder generation(index, m.notes, "generation_tokens_total");
-  m.generation_tokens_total =
-      generation.FirstOf({C{"vllm:generation_tokens_total"}}, Combine::kSum);
+  MapDirect(index, m,
+            {{&M::running_requests, "running_requests", {C{"vllm:num_requests_running"}}},
+             {&M::waiting_requests, "waiting_requests", {C{"vllm:num_requests_waiting"}}},
+             {&M::preemptions_total, "preemptions_total", {C{"vllm:num_preemptions_total"}}},
+             {&M::prefix_cache_hits_total,
+              "prefix_cache_hits_total",
+              {C{"vllm:prefix_cache_hits_total"}, C{"vllm:gpu_prefix_cache_hits_total"}}},
+             {&M::prefix_cache_queries_total,
+              "prefix_cache_queries_total",
+              {C{"vllm:prefix_cache_queries_total"}, C{"vllm:gpu_prefix_cache_queries_total"}}},
+             {&M::prompt_tokens_total, "prompt_tokens_total", {C{"vllm:prompt_tokens_total"}}},
+             {&M::generation_tokens_total,
+              "generation_tokens_total",
+              {C{"vllm:generation_tokens_total"}}}});
 }
 
 void MapSglang(const SampleIndex& index, ServerMetrics& m) {
-  using C = FieldBuilder::Candidate;
-  FieldBuilder ratio(index, m.notes, "kv_usage_ratio");
-  m.kv_usage_ratio = ratio.FirstOf({C{"sglang:token_usage"}}, Combine::kMean, true);
-  FieldBuilder used(index, m.notes, "kv_used_tokens");
-  m.kv_used_tokens = used.FirstOf({C{"sglang:num_used_tokens"}}, Combine::kSum);
-  FieldBuilder capacity(index, m.notes, "kv_capacity_tokens");
-  m.kv_capacity_tokens = capacity.FirstOf({C{"sglang:max_total_num_tokens"}}, Combine::kSum);
-  FieldBuilder running(index, m.notes, "running_requests");
-  m.running_requests = running.FirstOf({C{"sglang:num_running_reqs"}}, Combine::kSum);
-  FieldBuilder waiting(index, m.notes, "waiting_requests");
-  m.waiting_requests = waiting.FirstOf({C{"sglang:num_queue_reqs"}}, Combine::kSum);
-  FieldBuilder preempt(index, m.notes, "preemptions_total");
-  m.preemptions_total = preempt.FirstOf({C{"sglang:num_retracted_requests_total"}}, Combine::kSum);
-  FieldBuilder hits(index, m.notes, "prefix_cache_hits_total");
-  m.prefix_cache_hits_total = hits.FirstOf({C{"sglang:cached_tokens_total"}}, Combine::kSum);
-  FieldBuilder queries(index, m.notes, "prefix_cache_queries_total");
-  m.prefix_cache_queries_total = queries.FirstOf({C{"sglang:prompt_tokens_total"}}, Combine::kSum);
-  FieldBuilder prompt(index, m.notes, "prompt_tokens_total");
-  m.prompt_tokens_total = prompt.FirstOf({C{"sglang:prompt_tokens_total"}}, Combine::kSum);
-  FieldBuilder generation(index, m.notes, "generation_tokens_total");
-  m.generation_tokens_total =
-      generation.FirstOf({C{"sglang:generation_tokens_total"}}, Combine::kSum);
+  MapDirect(
+      index, m,
+      {{&M::kv_usage_ratio, "kv_usage_ratio", {C{"sglang:token_usage"}}, Combine::kMean, true},
+       {&M::kv_used_tokens, "kv_used_tokens", {C{"sglang:num_used_tokens"}}},
+       {&M::kv_capacity_tokens, "kv_capacity_tokens", {C{"sglang:max_total_num_tokens"}}},
+       {&M::running_requests, "running_requests", {C{"sglang:num_running_reqs"}}},
+       {&M::waiting_requests, "waiting_requests", {C{"sglang:num_queue_reqs"}}},
+       {&M::preemptions_total, "preemptions_total", {C{"sglang:num_retracted_requests_total"}}},
+       {&M::prefix_cache_hits_total, "prefix_cache_hits_total", {C{"sglang:cached_tokens_total"}}},
+       {&M::prefix_cache_queries_total,
+        "prefix_cache_queries_total",
+        {C{"sglang:prompt_tokens_total"}}},
+       {&M::prompt_tokens_total, "prompt_tokens_total", {C{"sglang:prompt_tokens_total"}}},
+       {&M::generation_tokens_total,
+        "generation_tokens_total",
+        {C{"sglang:generation_tokens_total"}}}});
 }
 
 void MapTgi(const SampleIndex& index, ServerMetrics& m) {
-  using C = FieldBuilder::Candidate;
-  FieldBuilder running(index, m.notes, "running_requests");
-  m.running_requests = running.FirstOf({C{"tgi_batch_current_size"}}, Combine::kSum);
-  FieldBuilder waiting(index, m.notes, "waiting_requests");
-  m.waiting_requests = waiting.FirstOf({C{"tgi_queue_size"}}, Combine::kSum);
-  // Per-request histograms: their sums count the tokens of finished requests.
-  FieldBuilder prompt(index, m.notes, "prompt_tokens_total");
-  m.prompt_tokens_total = prompt.FirstOf({C{"tgi_request_input_length_sum"}}, Combine::kSum);
-  FieldBuilder generation(index, m.notes, "generation_tokens_total");
-  m.generation_tokens_total =
-      generation.FirstOf({C{"tgi_request_generated_tokens_sum"}}, Combine::kSum);
+  // The token totals are per-request histograms' sums: they count finished requests' tokens.
+  MapDirect(index, m,
+            {{&M::running_requests, "running_requests", {C{"tgi_batch_current_size"}}},
+             {&M::waiting_requests, "waiting_requests", {C{"tgi_queue_size"}}},
+             {&M::prompt_tokens_total, "prompt_tokens_total", {C{"tgi_request_input_length_sum"}}},
+             {&M::generation_tokens_total,
+              "generation_tokens_total",
+              {C{"tgi_request_generated_tokens_sum"}}}});
 }
 
 void MapTriton(const SampleIndex& index, ServerMetrics& m) {
-  using C = FieldBuilder::Candidate;
   constexpr std::string_view kBlocks = "nv_trt_llm_kv_cache_block_metrics";
   constexpr std::string_view kType = "kv_cache_block_type";
   const SampleList max_blocks = index.Get(kBlocks, kType, "max");
@@ -439,18 +454,16 @@ void MapTriton(const SampleIndex& index, ServerMetrics& m) {
 
   constexpr std::string_view kRequests = "nv_trt_llm_request_metrics";
   constexpr std::string_view kRequestType = "request_type";
-  FieldBuilder running(index, m.notes, "running_requests");
-  m.running_requests = running.FirstOf(
-      {C{kRequests, kRequestType, "scheduled"}, C{kRequests, kRequestType, "active"}},
-      Combine::kSum);
-  FieldBuilder waiting(index, m.notes, "waiting_requests");
-  m.waiting_requests = waiting.FirstOf(
-      {C{kRequests, kRequestType, "waiting"}, C{"nv_inference_pending_request_count"}},
-      Combine::kSum);
+  MapDirect(index, m,
+            {{&M::running_requests,
+              "running_requests",
+              {C{kRequests, kRequestType, "scheduled"}, C{kRequests, kRequestType, "active"}}},
+             {&M::waiting_requests,
+              "waiting_requests",
+              {C{kRequests, kRequestType, "waiting"}, C{"nv_inference_pending_request_count"}}}});
 }
 
 void MapTrtllmServe(const SampleIndex& index, ServerMetrics& m) {
-  using C = FieldBuilder::Candidate;
   const SampleList max_blocks = index.Get("trtllm_kv_cache_max_blocks");
   const SampleList used_blocks = index.Get("trtllm_kv_cache_used_blocks");
   const SampleList tokens_per = index.Get("trtllm_kv_cache_tokens_per_block");
@@ -466,43 +479,36 @@ void MapTrtllmServe(const SampleIndex& index, ServerMetrics& m) {
   FieldBuilder used(index, m.notes, "kv_used_tokens");
   m.kv_used_tokens = used.Product(used_blocks, tokens_per, {},
                                   "trtllm_kv_cache_used_blocks * trtllm_kv_cache_tokens_per_block");
-  FieldBuilder running(index, m.notes, "running_requests");
-  m.running_requests = running.FirstOf({C{"trtllm_num_requests_running"}}, Combine::kSum);
-  FieldBuilder waiting(index, m.notes, "waiting_requests");
-  m.waiting_requests = waiting.FirstOf({C{"trtllm_num_requests_waiting"}}, Combine::kSum);
+  MapDirect(index, m,
+            {{&M::running_requests, "running_requests", {C{"trtllm_num_requests_running"}}},
+             {&M::waiting_requests, "waiting_requests", {C{"trtllm_num_requests_waiting"}}}});
 }
 
 void MapLlamaCpp(const SampleIndex& index, ServerMetrics& m) {
-  using C = FieldBuilder::Candidate;
-  FieldBuilder ratio(index, m.notes, "kv_usage_ratio");
-  m.kv_usage_ratio = ratio.FirstOf({C{"llamacpp:kv_cache_usage_ratio"}}, Combine::kMean, true);
-  FieldBuilder used(index, m.notes, "kv_used_tokens");
-  m.kv_used_tokens = used.FirstOf({C{"llamacpp:kv_cache_tokens"}}, Combine::kSum);
-  FieldBuilder running(index, m.notes, "running_requests");
-  m.running_requests = running.FirstOf({C{"llamacpp:requests_processing"}}, Combine::kSum);
-  FieldBuilder waiting(index, m.notes, "waiting_requests");
-  m.waiting_requests = waiting.FirstOf({C{"llamacpp:requests_deferred"}}, Combine::kSum);
-  FieldBuilder prompt(index, m.notes, "prompt_tokens_total");
-  m.prompt_tokens_total = prompt.FirstOf({C{"llamacpp:prompt_tokens_total"}}, Combine::kSum);
-  FieldBuilder generation(index, m.notes, "generation_tokens_total");
-  m.generation_tokens_total =
-      generation.FirstOf({C{"llamacpp:tokens_predicted_total"}}, Combine::kSum);
+  MapDirect(index, m,
+            {{&M::kv_usage_ratio,
+              "kv_usage_ratio",
+              {C{"llamacpp:kv_cache_usage_ratio"}},
+              Combine::kMean,
+              true},
+             {&M::kv_used_tokens, "kv_used_tokens", {C{"llamacpp:kv_cache_tokens"}}},
+             {&M::running_requests, "running_requests", {C{"llamacpp:requests_processing"}}},
+             {&M::waiting_requests, "waiting_requests", {C{"llamacpp:requests_deferred"}}},
+             {&M::prompt_tokens_total, "prompt_tokens_total", {C{"llamacpp:prompt_tokens_total"}}},
+             {&M::generation_tokens_total,
+              "generation_tokens_total",
+              {C{"llamacpp:tokens_predicted_total"}}}});
 }
 
 void MapMindIe(const SampleIndex& index, ServerMetrics& m) {
-  using C = FieldBuilder::Candidate;
-  FieldBuilder ratio(index, m.notes, "kv_usage_ratio");
-  m.kv_usage_ratio = ratio.FirstOf({C{"npu_cache_usage_perc"}}, Combine::kMean, true);
-  FieldBuilder running(index, m.notes, "running_requests");
-  m.running_requests = running.FirstOf({C{"num_requests_running"}}, Combine::kSum);
-  FieldBuilder waiting(index, m.notes, "waiting_requests");
-  m.waiting_requests = waiting.FirstOf({C{"num_requests_waiting"}}, Combine::kSum);
-  FieldBuilder preempt(index, m.notes, "preemptions_total");
-  m.preemptions_total = preempt.FirstOf({C{"num_preemptions_total"}}, Combine::kSum);
-  FieldBuilder prompt(index, m.notes, "prompt_tokens_total");
-  m.prompt_tokens_total = prompt.FirstOf({C{"prompt_tokens_total"}}, Combine::kSum);
-  FieldBuilder generation(index, m.notes, "generation_tokens_total");
-  m.generation_tokens_total = generation.FirstOf({C{"generation_tokens_total"}}, Combine::kSum);
+  MapDirect(
+      index, m,
+      {{&M::kv_usage_ratio, "kv_usage_ratio", {C{"npu_cache_usage_perc"}}, Combine::kMean, true},
+       {&M::running_requests, "running_requests", {C{"num_requests_running"}}},
+       {&M::waiting_requests, "waiting_requests", {C{"num_requests_waiting"}}},
+       {&M::preemptions_total, "preemptions_total", {C{"num_preemptions_total"}}},
+       {&M::prompt_tokens_total, "prompt_tokens_total", {C{"prompt_tokens_total"}}},
+       {&M::generation_tokens_total, "generation_tokens_total", {C{"generation_tokens_total"}}}});
 }
 
 // ---------------------------------------------------------------------------------------------
