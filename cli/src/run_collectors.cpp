@@ -1,10 +1,9 @@
 #include "run_collectors.h"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include "infermeter/collectors/ascend_collector.h"
+#include "infermeter/collectors/host_description.h"
 #include "infermeter/collectors/nvml_collector.h"
 #include "infermeter/collectors/system_collector.h"
 #include "infermeter/core/error.h"
@@ -13,23 +12,6 @@
 
 namespace infermeter::cli {
 namespace {
-
-std::string HostName() {
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return host;
-}
-
-// The cache format the reference engine runs with: its options, else the model's default.
-models::CacheFormat EngineCacheFormat(const models::Architecture& arch,
-                                      const engines::ReferenceEngineOptions& reference) {
-  models::CacheFormat format = models::DefaultCacheFormat(arch);
-  if (const auto kv = models::ParseKvFormat(reference.kv_format)) format.kv = *kv;
-  if (const auto keys = models::ParseIndexerKeyFormat(reference.indexer_key_format)) {
-    format.indexer_keys = *keys;
-  }
-  return format;
-}
 
 collectors::PeakFigures ResolvePeaks(const CollectorOptions& options,
                                      results::ResultsStore& store) {
@@ -40,7 +22,8 @@ collectors::PeakFigures ResolvePeaks(const CollectorOptions& options,
   }
   // The embedded engine computes on this host, so "auto" is the host's measured peak.
   if (options.peak == "auto" || options.peak == "host") {
-    return collectors::MeasuredHostPeaks(store.LoadHardwarePeaks(), HostName(), precision);
+    return collectors::MeasuredHostPeaks(store.LoadHardwarePeaks(),
+                                         collectors::DescribeHost().hostname, precision);
   }
   const models::HardwareCatalog catalog;
   const models::HardwareSpec* spec = catalog.Find(options.peak);
@@ -78,7 +61,7 @@ RunCollectors::RunCollectors(const CollectorOptions& options,
     : peaks_(ResolvePeaks(options, store)) {
   const models::Architecture arch =
       engines::ResolveModel(options.cost_model.empty() ? reference.model : options.cost_model);
-  const models::CacheFormat cache = EngineCacheFormat(arch, reference);
+  const models::CacheFormat cache = engines::ResolveCacheFormat(arch, reference);
   // Telemetry first: the energy collector reads the device energy they summarize.
   collectors_.push_back(std::make_unique<collectors::SystemCollector>());
   collectors_.push_back(std::make_unique<collectors::NvmlCollector>());

@@ -23,16 +23,6 @@ void KeepMax(std::optional<double>& peak, double value) {
   peak = peak ? std::max(*peak, value) : value;
 }
 
-// Tokens a request holds at `time_ns`: its prompt once sent, plus the output streamed so far.
-std::int64_t TokensAt(const results::RequestRecord& r, std::int64_t time_ns) {
-  std::int64_t tokens = r.input_tokens;
-  for (const auto& chunk : r.chunks) {
-    if (chunk.time_ns > time_ns) break;
-    tokens += chunk.tokens;
-  }
-  return tokens;
-}
-
 }  // namespace
 
 KvCacheCollector::KvCacheCollector(KvCacheCollectorSettings settings)
@@ -113,9 +103,16 @@ void KvCacheCollector::Summarize(const harness::CollectorSummaryInput& input,
     if (!r.sent_ns || r.input_tokens <= 0) continue;
     const std::int64_t end = r.done_ns.value_or(input.end_ns);
     auto it = std::lower_bound(sample_times_ns_.begin(), sample_times_ns_.end(), *r.sent_ns);
+    // Its prompt once sent, plus the output streamed by each sample time: one pass over the
+    // chunks, since both the chunks and the sample times are in time order.
+    std::int64_t tokens = r.input_tokens;
+    std::size_t next_chunk = 0;
     for (; it != sample_times_ns_.end() && *it < end; ++it) {
-      const auto bytes = models::SequenceKvBytes(*settings_.architecture, TokensAt(r, *it),
-                                                 settings_.cache_format);
+      while (next_chunk < r.chunks.size() && r.chunks[next_chunk].time_ns <= *it) {
+        tokens += r.chunks[next_chunk++].tokens;
+      }
+      const auto bytes =
+          models::SequenceKvBytes(*settings_.architecture, tokens, settings_.cache_format);
       analytic[static_cast<std::size_t>(it - sample_times_ns_.begin())] +=
           static_cast<double>(bytes.Total());
     }

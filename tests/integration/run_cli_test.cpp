@@ -623,6 +623,10 @@ TEST(RunCli, BadInputIsNamedAndStoresNothing) {
               {synthetic + "--peak-precision fp16", 1, {"--peak-precision", "fp16"}},
               {synthetic + "--cost-model no-such-model", 1, {"no-such-model"}},
               {synthetic + "--devices 0", 2, {"--devices"}},
+              // A cost model the engine's cache format does not apply to.
+              {synthetic + "--cost-model deepseek-v3 --kv-format v4-fp8",
+               1,
+               {"kv_format", "deepseek-v3"}},
           });
 }
 

@@ -48,39 +48,6 @@ std::int64_t AvailableMemoryBytes() {
   return 0;
 }
 
-models::CacheFormat ResolveCacheFormat(const models::Architecture& arch,
-                                       const ReferenceEngineOptions& options) {
-  models::CacheFormat format = models::DefaultCacheFormat(arch);
-  if (!options.kv_format.empty()) {
-    const auto kv = models::ParseKvFormat(options.kv_format);
-    if (!kv) {
-      throw InputError({.source = "options", .field = "kv_format"},
-                       fmt::format("'{}' is not a KV format (bf16, fp8, flashmla-fp8, v4-fp8)",
-                                   options.kv_format));
-    }
-    format.kv = *kv;
-  }
-  if (!options.indexer_key_format.empty()) {
-    const auto keys = models::ParseIndexerKeyFormat(options.indexer_key_format);
-    if (!keys) {
-      throw InputError({.source = "options", .field = "indexer_key_format"},
-                       fmt::format("'{}' is not an indexer key format (bf16, fp8, fp4)",
-                                   options.indexer_key_format));
-    }
-    format.indexer_keys = *keys;
-  }
-  // The format must apply to every layer kind the model has (e.g. v4-fp8 only to V4 layers).
-  for (const auto& layer : arch.layers) {
-    try {
-      (void)models::KvEntryBytes(arch, layer.attention, format.kv);
-    } catch (const Error& e) {
-      throw InputError({.source = "options", .field = "kv_format"},
-                       fmt::format("{} (model {})", e.what(), arch.name));
-    }
-  }
-  return format;
-}
-
 void CheckWeightsFit(const models::Architecture& arch, const ReferenceEngineOptions& options) {
   const std::int64_t needed = WeightBytes(arch);
   std::int64_t limit = options.max_weight_bytes;
@@ -434,6 +401,39 @@ class ReferenceEngine final : public Engine {
 };
 
 }  // namespace
+
+models::CacheFormat ResolveCacheFormat(const models::Architecture& arch,
+                                       const ReferenceEngineOptions& options) {
+  models::CacheFormat format = models::DefaultCacheFormat(arch);
+  if (!options.kv_format.empty()) {
+    const auto kv = models::ParseKvFormat(options.kv_format);
+    if (!kv) {
+      throw InputError({.source = "options", .field = "kv_format"},
+                       fmt::format("'{}' is not a KV format (bf16, fp8, flashmla-fp8, v4-fp8)",
+                                   options.kv_format));
+    }
+    format.kv = *kv;
+  }
+  if (!options.indexer_key_format.empty()) {
+    const auto keys = models::ParseIndexerKeyFormat(options.indexer_key_format);
+    if (!keys) {
+      throw InputError({.source = "options", .field = "indexer_key_format"},
+                       fmt::format("'{}' is not an indexer key format (bf16, fp8, fp4)",
+                                   options.indexer_key_format));
+    }
+    format.indexer_keys = *keys;
+  }
+  // The format must apply to every layer kind the model has (e.g. v4-fp8 only to V4 layers).
+  for (const auto& layer : arch.layers) {
+    try {
+      (void)models::KvEntryBytes(arch, layer.attention, format.kv);
+    } catch (const Error& e) {
+      throw InputError({.source = "options", .field = "kv_format"},
+                       fmt::format("{} (model {})", e.what(), arch.name));
+    }
+  }
+  return format;
+}
 
 models::Architecture ResolveModel(const std::string& model) {
   return models::ResolveArchitecture(model);

@@ -39,6 +39,12 @@ struct ReferenceEngineOptions {
 // field when it cannot be read.
 models::Architecture ResolveModel(const std::string& model);
 
+// The cache format the engine runs `arch` with: the options' kv_format and indexer_key_format,
+// else the model's default. Throws InputError naming the option when a format is unknown or
+// does not apply to one of the model's layer kinds.
+models::CacheFormat ResolveCacheFormat(const models::Architecture& arch,
+                                       const ReferenceEngineOptions& options);
+
 // Bytes the engine's BF16 weights take for `arch` (what max_weight_bytes is checked against).
 std::int64_t WeightBytes(const models::Architecture& arch);
 
