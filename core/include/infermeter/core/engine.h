@@ -50,6 +50,9 @@ struct EngineChunk {
   std::int64_t token_count = 0;     // tokens in this chunk (== tokens.size() when ids are known)
   std::string text;                 // decoded text when the engine has it, else empty
   std::int64_t engine_time_ns = 0;  // engine's monotonic clock when the chunk was emitted
+  // The chunk's tokens are reasoning ("thinking") output, not visible content: time to first
+  // token counts them, time to first visible token does not.
+  bool reasoning = false;
 };
 
 enum class FinishReason {
@@ -63,6 +66,7 @@ struct EngineUsage {
   std::int64_t prompt_tokens = 0;
   std::int64_t cached_prompt_tokens = 0;  // served from the prefix cache, not recomputed
   std::int64_t completion_tokens = 0;
+  std::int64_t reasoning_tokens = 0;  // of completion_tokens, reasoning output (when known)
 };
 
 struct EngineFinish {
@@ -72,6 +76,10 @@ struct EngineFinish {
   std::int64_t engine_time_ns = 0;
   // Time from Submit until the engine first scheduled the request, when the engine knows it.
   std::optional<std::int64_t> queue_time_ns;
+  // HTTP engines: when the connection was ready and when the response's first byte arrived
+  // (monotonic clock, like every time the harness records).
+  std::optional<std::int64_t> connected_ns;
+  std::optional<std::int64_t> first_byte_ns;
 };
 
 struct EngineFailure {
