@@ -1,9 +1,11 @@
 #include "openai/curl_transfer.h"
 
 #include <algorithm>
+#include <mutex>
 #include <string_view>
 
 #include "infermeter/core/clock.h"
+#include "infermeter/core/error.h"
 
 namespace infermeter::engines::openai {
 namespace {
@@ -14,6 +16,15 @@ constexpr std::size_t kExcerptBytes = 1024;
 std::int64_t SecondsSinceEpoch() { return WallNs() / 1'000'000'000; }
 
 }  // namespace
+
+void InitCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      throw Error("libcurl could not be initialised (curl_global_init failed)");
+    }
+  });
+}
 
 curl_slist* CommonHeaders(const OpenAiEngineOptions& options) {
   curl_slist* list = nullptr;

@@ -25,6 +25,10 @@ struct TransferShared {
   curl_slist* headers = nullptr;  // owned by the engine
 };
 
+// libcurl's process-wide state, set up once before the first handle (curl_global_init is not
+// thread-safe itself; it is reference-counted, so other users of libcurl are unaffected).
+void InitCurlOnce();
+
 // Content-Type, Accept, no "Expect: 100-continue" (libcurl would otherwise wait up to a second
 // for a 100 before sending a large body), Authorization when there is a key, extra headers.
 curl_slist* CommonHeaders(const OpenAiEngineOptions& options);

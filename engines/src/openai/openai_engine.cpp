@@ -38,17 +38,6 @@ using openai::Transfer;
 // How often the I/O thread looks for idle streams (and the longest it sleeps).
 constexpr int kIdleCheckMs = 100;
 
-// libcurl's process-wide state, set up once before the first handle (curl_global_init is not
-// thread-safe itself, and is reference-counted, so other users of libcurl are unaffected).
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-      throw Error("libcurl could not be initialised (curl_global_init failed)");
-    }
-  });
-}
-
 // Thousands of concurrent streams need thousands of sockets; the soft limit is often 1024.
 void RaiseOpenFileLimit() {
   rlimit limit{};
@@ -107,7 +96,7 @@ class OpenAiEngine final : public Engine {
         .return_token_ids = options.return_token_ids,
         .continuous_usage_stats = options.continuous_usage_stats,
         .extra_members = openai::ExtraBodyMembers(options.extra_body_json, "--extra-body")};
-    InitCurlOnce();
+    openai::InitCurlOnce();
     RaiseOpenFileLimit();
     shared_.url = url_;
     shared_.options = &options_;

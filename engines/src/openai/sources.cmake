@@ -15,6 +15,7 @@ infermeter_add_library(engines_openai
     src/openai/transfer_outcome.cpp
     src/openai/curl_transfer.cpp
     src/openai/openai_engine.cpp
+    src/openai/served_models.cpp
   DEPS
     infermeter::core
   PRIVATE_DEPS

@@ -7,3 +7,11 @@ infermeter_add_test(collectors_server_test
     collectors/server_metrics_test.cpp
   LINK infermeter::collectors nlohmann_json::nlohmann_json
   LABELS unit)
+# The server-metrics collector over real HTTP: `python3 -m http.server` serving the fixtures above
+# (and llama.cpp's /slots), a server that goes away, refuses or hangs (an in-process socket).
+infermeter_add_test(collectors_server_scrape_test
+  SOURCES
+    collectors/server_metrics_collector_test.cpp
+  LINK infermeter::collectors
+  LABELS unit
+  TIMEOUT 120)

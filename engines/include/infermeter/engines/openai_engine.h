@@ -75,6 +75,11 @@ struct OpenAiEngineOptions {
   bool http2 = false;  // HTTP/2 with prior knowledge (h2c), streams multiplexed
 };
 
+// The model names the server lists at GET /v1/models (OpenAI's list shape). Throws Error naming
+// the URL and what went wrong (connection, status, body) when it cannot tell.
+std::vector<std::string> ListServedModels(const std::string& base_url, const std::string& api_key,
+                                          std::int64_t timeout_ms = 10'000);
+
 // Checks the options (URL scheme, model, extra body) and starts the I/O thread; throws
 // InputError naming the option when one is unusable. Nothing is sent until the first Submit.
 std::unique_ptr<Engine> MakeOpenAiEngine(const OpenAiEngineOptions& options);
