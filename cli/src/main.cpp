@@ -19,6 +19,7 @@
 #include "probe_command.h"
 #include "run_command.h"
 #include "runs_command.h"
+#include "serve_command.h"
 #include "trace_command.h"
 
 int main(int argc, char** argv) {
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   infermeter::cli::AddEngineCommand(app, &action);
   infermeter::cli::AddModelCommand(app, &action);
   infermeter::cli::AddProbeCommand(app, &action);
+  infermeter::cli::AddServeCommand(app, &action);
   infermeter::cli::AddTraceCommand(app, &action);
 
   try {

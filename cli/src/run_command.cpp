@@ -18,12 +18,14 @@
 #include "infermeter/collectors/hardware_description.h"
 #include "infermeter/core/error.h"
 #include "infermeter/core/log.h"
+#include "infermeter/engines/openai_engine.h"
 #include "infermeter/engines/reference_engine.h"
 #include "infermeter/harness/runner.h"
 #include "infermeter/harness/sweep.h"
 #include "infermeter/results/store.h"
 #include "infermeter/workloads/trace_sample_source.h"
 #include "interrupt.h"
+#include "openai_options.h"
 #include "progress_bar.h"
 #include "run_collectors.h"
 #include "run_report.h"
@@ -52,6 +54,9 @@ struct RunCommandOptions {
   bool engine_warmup = true;
   double sample_interval_s = 1.0;
   CollectorOptions collectors;
+  OpenAiCliOptions openai;
+  bool model_given = false;  // --model was on the command line
+  std::string served_model;  // --engine openai: the model the server is asked for
 };
 
 std::map<std::string, std::string> ParseLabels(const std::vector<std::string>& items) {
@@ -128,7 +133,10 @@ class RunDriver {
         engine_(engine),
         collectors_(collectors),
         hardware_json_(collectors::DescribeHardwareJson(
-            {.device = "cpu", .engine_details = engine.Describe().details})),
+            {.device = options.engine == "openai"
+                           ? "server at " + ServerRoot(options.openai.engine.base_url)
+                           : "cpu",
+             .engine_details = engine.Describe().details})),
         vocab_size_(vocab_size),
         stop_(stop) {}
 
@@ -243,6 +251,28 @@ class RunDriver {
                      {"max_error_fraction", settings.validity.max_error_fraction},
                      {"min_completed_requests", settings.validity.min_completed_requests}};
     if (!group_kind.empty()) j["group"] = {{"kind", group_kind}, {"point", point.label}};
+    if (options_.engine == "openai") {
+      // Never the API key: it stays out of the results.
+      const engines::OpenAiEngineOptions& o = options_.openai.engine;
+      j["engine"] = {
+          {"name", "openai"},
+          {"url", o.base_url},
+          {"model", options_.served_model},
+          {"api", options_.openai.api},
+          {"prompt", options_.openai.api == "chat"  ? "chat messages"
+                     : options_.openai.text_prompts ? "text (" + options_.openai.prompt_text + ")"
+                                                    : "token ids"},
+          {"return_token_ids", o.return_token_ids},
+          {"continuous_usage_stats", o.continuous_usage_stats},
+          {"session_header", o.session_header},
+          {"connect_timeout_ms", o.connect_timeout_ms},
+          {"request_timeout_ms", o.request_timeout_ms},
+          {"idle_timeout_ms", o.idle_timeout_ms},
+          {"max_connections", o.max_connections},
+          {"http2", o.http2},
+          {"api_key", o.api_key.empty() ? "none" : "given (not stored)"}};
+      return j;
+    }
     const auto& r = options_.reference;
     j["engine"] = {{"name", options_.engine},
                    {"model", r.model},
@@ -302,11 +332,25 @@ void SayWhereResultsAre(const RunCommandOptions& options) {
   }
 }
 
+// --engine openai without --model: the server's only model, or an error naming its models.
+std::string ChooseServedModel(const RunCommandOptions& options, const std::string& api_key) {
+  if (options.model_given) return options.reference.model;
+  const std::vector<std::string> served =
+      engines::ListServedModels(options.openai.engine.base_url, api_key);
+  if (served.size() == 1) return served.front();
+  throw InputError(
+      {.source = "<command line>", .field = "--model"},
+      fmt::format("name the model to ask {} for; it serves: {}", options.openai.engine.base_url,
+                  served.empty() ? "nothing" : fmt::format("{}", fmt::join(served, ", "))));
+}
+
 int Run(RunCommandOptions& options) {
-  if (options.engine != "reference") {
-    throw InputError(
-        {.source = "<command line>", .field = "--engine"},
-        fmt::format("engine '{}' is not available; this build has: reference", options.engine));
+  const bool remote = options.engine == "openai";
+  if (options.engine != "reference" && !remote) {
+    throw InputError({.source = "<command line>", .field = "--engine"},
+                     fmt::format("unknown engine '{}'; expected reference (the embedded engine) "
+                                 "or openai (an OpenAI-compatible server at --url)",
+                                 options.engine));
   }
   if (options.goodput_search && !options.sweep.empty()) {
     throw InputError({.source = "<command line>", .field = "--goodput-search"},
@@ -346,14 +390,48 @@ int Run(RunCommandOptions& options) {
   }
   // Opening the store first: a bad --db fails before the engine spends time loading.
   auto store = results::ResultsStore::OpenForWriting(options.db_path);
-  const RunCollectors collectors(options.collectors, options.reference, store);
-  options.reference.seed = options.workload.seed;
-  std::unique_ptr<Engine> engine = MakeEngineBelowScheduler(options.reference);
+  std::unique_ptr<RunCollectors> collectors;
+  std::unique_ptr<Engine> engine;
+  std::int32_t vocab_size = 0;
+  if (remote) {
+    engines::OpenAiEngineOptions client = ResolveOpenAiOptions(options.openai, "");
+    options.served_model = ChooseServedModel(options, client.api_key);
+    client.model = options.served_model;
+    options.openai.engine.api_key = client.api_key;  // the config says "given", never the key
+    const OpenAiCliOptions& o = options.openai;
+    ServerTarget target{.served_model = options.served_model,
+                        .metrics_interval_ms = o.server_metrics_interval_ms,
+                        .server_kind = o.server_kind};
+    if (o.server_metrics) {
+      target.metrics_url = o.server_metrics_url.empty() ? ServerRoot(client.base_url) + "/metrics"
+                                                        : o.server_metrics_url;
+      if (o.server_kind == "llama.cpp") target.slots_url = ServerRoot(client.base_url) + "/slots";
+    }
+    collectors = std::make_unique<RunCollectors>(options.collectors, target, store);
+    if (o.vocab_size > 0) {
+      vocab_size = o.vocab_size;
+    } else if (collectors->architecture()) {
+      vocab_size = static_cast<std::int32_t>(collectors->architecture()->vocab_size);
+    } else {
+      throw InputError({.source = "<command line>", .field = "--vocab-size"},
+                       fmt::format("prompt token ids must stay inside the vocabulary of '{}': give "
+                                   "--vocab-size N or an architecture with --cost-model",
+                                   options.served_model));
+    }
+    engine = engines::MakeOpenAiEngine(client);
+  } else {
+    collectors = std::make_unique<RunCollectors>(options.collectors, options.reference, store);
+    options.reference.seed = options.workload.seed;
+    engine = MakeEngineBelowScheduler(options.reference);
+    vocab_size =
+        static_cast<std::int32_t>(engines::ResolveModel(options.reference.model).vocab_size);
+  }
+  if (!options.json) {
+    for (const std::string& note : collectors->notes()) std::cout << "note: " << note << '\n';
+  }
   if (options.engine_warmup) WarmUpEngine(*engine);
   const std::atomic<bool>& stop = InstallInterruptHandler();
-  RunDriver driver(
-      options, *engine, collectors,
-      static_cast<std::int32_t>(engines::ResolveModel(options.reference.model).vocab_size), stop);
+  RunDriver driver(options, *engine, *collectors, vocab_size, stop);
 
   std::vector<ReportedRun> runs;
   nlohmann::json group_json;
@@ -465,8 +543,13 @@ void AddRunCommand(CLI::App& app, CommandAction* action) {
       "figure. With no options: the default suite (agentic + long-context) on the embedded "
       "reference engine with the v4-mini model.");
   AddDbOption(*run, &options->db_path);
-  run->add_option("--engine", options->engine, "engine to drive: reference")->capture_default_str();
+  run->add_option("--engine", options->engine,
+                  "engine to drive: reference (embedded) or openai (a server at --url; --model is "
+                  "then the served model's name)")
+      ->capture_default_str();
   AddReferenceEngineOptions(*run, options->reference, /*add_seed_option=*/false);
+  AddOpenAiOptions(*run, options->openai);
+  CLI::Option* model_option = run->get_option("--model");
 
   WorkloadOptions& w = options->workload;
   run->add_option("--workload", w.workload,
@@ -561,7 +644,10 @@ void AddRunCommand(CLI::App& app, CommandAction* action) {
   run->add_option("--name", options->name, "name of the run (default: the scenario)");
   run->add_flag("--json", options->json, "print the summary as JSON");
   run->add_flag("--no-progress", options->no_progress, "no progress bar or progress lines");
-  run->callback([options, action] { *action = [options] { return Run(*options); }; });
+  run->callback([options, action, model_option] {
+    options->model_given = model_option->count() > 0;
+    *action = [options] { return Run(*options); };
+  });
 }
 
 }  // namespace infermeter::cli

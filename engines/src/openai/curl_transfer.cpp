@@ -113,7 +113,7 @@ std::size_t Transfer::OnBody(char* data, std::size_t size, std::size_t count, vo
     return bytes;
   }
   // Returning less than `bytes` makes libcurl abort the transfer (CURLE_WRITE_ERROR).
-  return transfer.reader->Feed(std::string_view(data, bytes)) ? bytes : 0;
+  return transfer.reader->Feed(std::string_view(data, bytes), transfer.last_byte_ns) ? bytes : 0;
 }
 
 std::size_t Transfer::OnHeader(char* /*data*/, std::size_t size, std::size_t count, void* user) {

@@ -4,8 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "infermeter/core/clock.h"
-
 namespace infermeter::engines::openai {
 namespace {
 
@@ -24,16 +22,16 @@ StreamReader::StreamReader(RequestId id, ResponseSink& sink, bool keep_reply_tex
   chunk_.id = id;
 }
 
-bool StreamReader::Feed(std::string_view bytes) {
+bool StreamReader::Feed(std::string_view bytes, std::int64_t received_ns) {
   if (failure_) return false;
-  const bool ok = parser_.Feed(bytes, [this](const SseEvent& event) {
-    if (!failure_) OnEvent(event);
+  const bool ok = parser_.Feed(bytes, [this, received_ns](const SseEvent& event) {
+    if (!failure_) OnEvent(event, received_ns);
   });
   if (!ok && !failure_) Fail("malformed_event", parser_.error());
   return !failure_;
 }
 
-void StreamReader::OnEvent(const SseEvent& event) {
+void StreamReader::OnEvent(const SseEvent& event, std::int64_t received_ns) {
   const DecodedChunk decoded = decoder_.Decode(event.data, event.type);
   switch (decoded.kind) {
     case ChunkKind::kDone:
@@ -62,7 +60,7 @@ void StreamReader::OnEvent(const SseEvent& event) {
   if (keep_reply_text_) reply_text_.append(decoded.text);
   if (decoded.kind != ChunkKind::kTokens || decoded.token_count <= 0) return;
 
-  chunk_.engine_time_ns = MonotonicNs();
+  chunk_.engine_time_ns = received_ns;
   chunk_.token_count = decoded.token_count;
   chunk_.tokens.assign(decoded.token_ids.begin(), decoded.token_ids.end());
   chunk_.text.assign(decoded.text);

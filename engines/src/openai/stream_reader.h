@@ -26,10 +26,12 @@ class StreamReader {
  public:
   StreamReader(RequestId id, ResponseSink& sink, bool keep_reply_text);
 
-  // Parses the next bytes of the body; calls sink.OnChunk for each chunk with output. Returns
-  // false once the stream failed (an error event, a malformed event or an oversized one):
-  // failure() says why and the caller ends the request with OnError.
-  bool Feed(std::string_view bytes);
+  // Parses the next bytes of the body, which arrived at `received_ns` (monotonic clock; it
+  // becomes each chunk's engine_time_ns, so a sink can tell how long the client held a chunk);
+  // calls sink.OnChunk for each chunk with output. Returns false once the stream failed (an error
+  // event, a malformed event or an oversized one): failure() says why and the caller ends the
+  // request with OnError.
+  bool Feed(std::string_view bytes, std::int64_t received_ns);
 
   // The body ended. Returns the failure, if any: one seen earlier, or "stream_cut" when the
   // stream ended before the server said it was done (no `[DONE]`, no finish_reason and no
@@ -49,7 +51,7 @@ class StreamReader {
   std::string& reply_text() { return reply_text_; }
 
  private:
-  void OnEvent(const SseEvent& event);
+  void OnEvent(const SseEvent& event, std::int64_t received_ns);
   void Fail(std::string error_class, std::string message);
 
   RequestId id_;

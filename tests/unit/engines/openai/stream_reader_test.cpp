@@ -30,8 +30,8 @@ TEST(StreamReaderTest, EverySplitGivesTheSameChunksUsageAndReason) {
   for (std::size_t cut = 0; cut <= kChatStream.size(); ++cut) {
     RecordingSink sink;
     StreamReader reader(RequestId(1), sink, /*keep_reply_text=*/true);
-    ASSERT_TRUE(reader.Feed(kChatStream.substr(0, cut)));
-    ASSERT_TRUE(reader.Feed(kChatStream.substr(cut)));
+    ASSERT_TRUE(reader.Feed(kChatStream.substr(0, cut), 0));
+    ASSERT_TRUE(reader.Feed(kChatStream.substr(cut), 0));
     ASSERT_FALSE(reader.Finish()) << "cut at " << cut;
     ASSERT_EQ(sink.chunks.size(), 3U) << "cut at " << cut;
     EXPECT_TRUE(sink.chunks[0].reasoning);
@@ -54,7 +54,8 @@ TEST(StreamReaderTest, WithoutUsageTheClientsOwnCountsStandIn) {
   ASSERT_TRUE(
       reader.Feed("data: {\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\n"
                   "data: {\"choices\":[{\"index\":0,\"text\":\"b\"}]}\n\n"
-                  "data: [DONE]\n\n"));
+                  "data: [DONE]\n\n",
+                  0));
   ASSERT_FALSE(reader.Finish());
   const EngineUsage usage = reader.Usage(30);
   EXPECT_EQ(usage.prompt_tokens, 30);
@@ -67,7 +68,7 @@ TEST(StreamReaderTest, WithoutUsageTheClientsOwnCountsStandIn) {
 TEST(StreamReaderTest, AnEndWithoutDoneFinishOrUsageIsACut) {
   RecordingSink sink;
   StreamReader reader(RequestId(3), sink, false);
-  ASSERT_TRUE(reader.Feed("data: {\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\n"));
+  ASSERT_TRUE(reader.Feed("data: {\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\n", 0));
   const auto failure = reader.Finish();
   ASSERT_TRUE(failure);
   EXPECT_EQ(failure->error_class, "stream_cut");
@@ -78,7 +79,7 @@ TEST(StreamReaderTest, AnEndWithoutDoneFinishOrUsageIsACut) {
 TEST(StreamReaderTest, AnEndInsideAnEventIsACut) {
   RecordingSink sink;
   StreamReader reader(RequestId(4), sink, false);
-  ASSERT_TRUE(reader.Feed("data: {\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\ndata: {\"ch"));
+  ASSERT_TRUE(reader.Feed("data: {\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\ndata: {\"ch", 0));
   const auto failure = reader.Finish();
   ASSERT_TRUE(failure);
   EXPECT_EQ(failure->error_class, "stream_cut");
@@ -91,18 +92,19 @@ TEST(StreamReaderTest, ErrorEventsStopTheStream) {
   EXPECT_FALSE(
       reader.Feed("data: {\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\n"
                   "data: {\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}\n\n"
-                  "data: {\"choices\":[{\"index\":0,\"text\":\"b\"}]}\n\n"));
+                  "data: {\"choices\":[{\"index\":0,\"text\":\"b\"}]}\n\n",
+                  0));
   EXPECT_EQ(sink.chunks.size(), 1U);  // nothing after the error is reported
   ASSERT_TRUE(reader.failure());
   EXPECT_EQ(reader.failure()->error_class, "server_error_event");
   EXPECT_EQ(reader.failure()->message, "boom (server_error)");
-  EXPECT_FALSE(reader.Feed("data: [DONE]\n\n"));
+  EXPECT_FALSE(reader.Feed("data: [DONE]\n\n", 0));
 }
 
 TEST(StreamReaderTest, MalformedEventsQuoteTheData) {
   RecordingSink sink;
   StreamReader reader(RequestId(6), sink, false);
-  EXPECT_FALSE(reader.Feed("data: {\"choices\": [\n\n"));
+  EXPECT_FALSE(reader.Feed("data: {\"choices\": [\n\n", 0));
   ASSERT_TRUE(reader.failure());
   EXPECT_EQ(reader.failure()->error_class, "malformed_event");
   EXPECT_NE(reader.failure()->message.find("{\"choices\": ["), std::string::npos)
