@@ -6,8 +6,8 @@
 // so a run's record can say where a number came from. The mapping table, the detection rules
 // and the choices for several engines are in docs/COLLECTORS.md ("Inference-server metrics").
 //
-// Fetching the body is not part of this: see prometheus_text.h for the parser and the
-// OpenAI-compatible engine for the scraping loop.
+// Fetching the body is not part of this: see prometheus_text.h for the parser and
+// server_metrics_collector.h for the scraping loop.
 
 #include <cstddef>
 #include <cstdint>

@@ -6,7 +6,7 @@
 // reused), so thousands of concurrent streams cost one thread, and a chunk is timed in the
 // write callback that delivers its bytes.
 //
-// What is sent (docs/ENGINES.md has the exact bodies):
+// What is sent (docs/REMOTE.md has the details):
 //   * /v1/completions with the prompt as token ids (exact input lengths; the default, what trace
 //     replay wants) or as text rendered from the ids (servers that refuse id prompts);
 //   * /v1/chat/completions with the session's message history (agentic sessions): earlier
