@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "importers.h"
+#include "infermeter/core/json_text.h"
 #include "infermeter/workloads/export.h"
 #include "line_reader.h"
 
@@ -16,36 +17,6 @@ namespace infermeter::workloads {
 namespace {
 
 constexpr int kFormatVersion = 1;
-
-void AppendJsonString(std::string& out, std::string_view text) {
-  out += '"';
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 }  // namespace
 

@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "infermeter/core/engine.h"
+#include "infermeter/core/json_text.h"
 #include "serve/request_parser.h"
 
 namespace infermeter::engines::serve {
@@ -34,9 +35,6 @@ struct Usage {
 
 // "stop" or "length" (a cancelled request ends the stream without a finish chunk).
 std::string_view FinishReasonText(FinishReason reason);
-
-// A JSON string literal with quotes ("a\"b").
-std::string JsonString(std::string_view text);
 
 class ResponseWriter {
  public:
