@@ -550,6 +550,10 @@ void AddRunCommand(CLI::App& app, CommandAction* action) {
   AddReferenceEngineOptions(*run, options->reference, /*add_seed_option=*/false);
   AddOpenAiOptions(*run, options->openai);
   CLI::Option* model_option = run->get_option("--model");
+  model_option->description(
+      "reference engine: built-in model or preset (see `infermeter model list`) or an "
+      "architecture file; --engine openai: the served model's name (default: the server's only "
+      "model)");
 
   WorkloadOptions& w = options->workload;
   run->add_option("--workload", w.workload,
