@@ -135,6 +135,10 @@ void PrintRunSummary(std::ostream& out, const ReportedRun& run) {
   }
   out << fmt::format("cache     prefix hit ratio {:.1f}% ({} of {} input tokens)\n",
                      100.0 * s.prefix_cache_hit_ratio, s.cached_tokens, s.input_tokens);
+  if (s.reasoning_tokens) {
+    out << fmt::format("reasoning {} of {} output tokens; {} requests began with reasoning\n",
+                       *s.reasoning_tokens, s.output_tokens, s.reasoning_first_requests);
+  }
   PrintCollectorFigures(out, o);
   if (!s.errors_by_class.empty()) {
     out << "errors   ";
@@ -156,10 +160,14 @@ void PrintRunSummary(std::ostream& out, const ReportedRun& run) {
                   std::to_string(d.count)});
   };
   row("TTFT", s.ttft_ms);
+  // TTFVT is TTFT unless some output began with reasoning: one row of the same figures is enough.
+  if (s.reasoning_first_requests > 0) row("TTFVT", s.ttfvt_ms);
   row("TPOT", s.tpot_ms);
   row("ITL", s.itl_ms);
   row("E2E", s.e2e_ms);
   row("TTFT from scheduled", s.ttft_from_scheduled_ms);
+  row("connect", s.connect_ms);  // HTTP engines only
+  row("first byte", s.first_byte_ms);
   row("engine queue", s.queue_ms);
   row("schedule lag", s.schedule_lag_ms);
   table.Print(out);
@@ -184,6 +192,8 @@ nlohmann::json RunSummaryJson(const ReportedRun& run) {
   j["tokens"] = {{"input", s.input_tokens},
                  {"cached", s.cached_tokens},
                  {"output", s.output_tokens},
+                 {"reasoning", s.reasoning_tokens ? nlohmann::json(*s.reasoning_tokens)
+                                                  : nlohmann::json(nullptr)},
                  {"usage_mismatches", s.usage_mismatches}};
   j["duration_s"] = s.duration_s;
   j["throughput"] = {{"requests_per_s", s.request_throughput_per_s},
@@ -204,6 +214,14 @@ nlohmann::json RunSummaryJson(const ReportedRun& run) {
                      {"e2e_from_scheduled", DistributionJson(s.e2e_from_scheduled_ms)},
                      {"schedule_lag", DistributionJson(s.schedule_lag_ms)},
                      {"engine_queue", DistributionJson(s.queue_ms)}};
+  // Figures only some engines give (HTTP phases; the first visible token, which runs recorded
+  // before schema version 5 lack) appear only when measured, as run_metrics has them.
+  const auto add_measured = [&j](const char* name, const harness::Distribution& d) {
+    if (d.count > 0) j["latency_ms"][name] = DistributionJson(d);
+  };
+  add_measured("ttfvt", s.ttfvt_ms);
+  add_measured("connect", s.connect_ms);
+  add_measured("first_byte", s.first_byte_ms);
   if (s.slo_set) {
     j["goodput"] = {{"slo", SloText(s.slo)},
                     {"good_requests", s.good_requests},

@@ -37,12 +37,12 @@ void FindTimeBase(const std::vector<results::RequestRecord>& requests, RunSummar
 // Per-request samples of the latency distributions, one vector per figure.
 struct Samples {
   std::vector<double> ttft, ttst, e2e, tpot, ntpot, itl_mean, ttft_from_scheduled,
-      e2e_from_scheduled, schedule_lag, queue;
+      e2e_from_scheduled, schedule_lag, queue, ttfvt, connect, first_byte;
   std::vector<WeightedValue> itl;  // pooled per-token gaps of every completed request
 
   explicit Samples(const std::vector<results::RequestRecord>& requests) {
     for (auto* v : {&ttft, &ttst, &e2e, &tpot, &ntpot, &itl_mean, &ttft_from_scheduled,
-                    &e2e_from_scheduled, &schedule_lag, &queue}) {
+                    &e2e_from_scheduled, &schedule_lag, &queue, &ttfvt, &connect, &first_byte}) {
       v->reserve(requests.size());
     }
     // At most one gap per chunk after the first: reserve once, no regrowth of the big vector.
@@ -79,6 +79,8 @@ void AddCompleted(const results::RequestRecord& r, const RequestTimings& t, RunS
   s.input_tokens += r.input_tokens;
   s.cached_tokens += r.cached_tokens;
   s.output_tokens += r.output_tokens;
+  if (r.reasoning_tokens) s.reasoning_tokens = s.reasoning_tokens.value_or(0) + *r.reasoning_tokens;
+  if (t.reasoning_first) ++s.reasoning_first_requests;
   if (r.requested_output_tokens && r.output_tokens != *r.requested_output_tokens) {
     ++s.usage_mismatches;
     if (r.output_tokens < *r.requested_output_tokens) ++s.output_shortfalls;
@@ -92,6 +94,9 @@ void AddCompleted(const results::RequestRecord& r, const RequestTimings& t, RunS
   Push(samples.ttft_from_scheduled, t.ttft_from_scheduled_ms);
   Push(samples.e2e_from_scheduled, t.e2e_from_scheduled_ms);
   Push(samples.queue, t.queue_ms);
+  Push(samples.ttfvt, t.ttfvt_ms);
+  Push(samples.connect, t.connect_ms);
+  Push(samples.first_byte, t.first_byte_ms);
   detail::AppendTokenGaps(r.chunks, samples.itl);
 }
 
@@ -106,6 +111,9 @@ void SummarizeSamples(Samples& samples, RunSummary& s) {
   s.e2e_from_scheduled_ms = Summarize(samples.e2e_from_scheduled);
   s.schedule_lag_ms = Summarize(samples.schedule_lag);
   s.queue_ms = Summarize(samples.queue);
+  s.ttfvt_ms = Summarize(samples.ttfvt);
+  s.connect_ms = Summarize(samples.connect);
+  s.first_byte_ms = Summarize(samples.first_byte);
   s.itl_ms = SummarizeWeighted(samples.itl);
 }
 

@@ -32,6 +32,11 @@ void RequestSink::OnChunk(const EngineChunk& chunk) {
   if (ended_) return;
   record_.chunks.push_back({now_ns, static_cast<std::int32_t>(chunk.token_count)});
   counted_tokens_ += chunk.token_count;
+  if (chunk.reasoning) {
+    reasoning_chunk_tokens_ += chunk.token_count;
+  } else if (!first_visible_ns_) {
+    first_visible_ns_ = now_ns;
+  }
   inbox_->output_tokens.fetch_add(chunk.token_count, std::memory_order_relaxed);
 }
 
@@ -46,6 +51,13 @@ void RequestSink::OnFinish(const EngineFinish& finish) {
       finish.usage.completion_tokens > 0 ? finish.usage.completion_tokens : counted_tokens_;
   if (finish.usage.prompt_tokens > 0) record_.input_tokens = finish.usage.prompt_tokens;
   record_.engine_queue_ns = finish.queue_time_ns;
+  record_.connected_ns = finish.connected_ns;
+  record_.first_byte_ns = finish.first_byte_ns;
+  // Unknown (NULL) unless the engine counted reasoning tokens or marked reasoning chunks: an
+  // engine that never tells reasoning apart (the reference engine) reports 0, which would read
+  // as "no reasoning" rather than "not known". Usage wins over the chunk count, as for
+  // output_tokens.
+  if (finish.usage.reasoning_tokens > 0) record_.reasoning_tokens = finish.usage.reasoning_tokens;
   record_.finish_reason = std::string(ToString(finish.reason));
   record_.status = finish.reason == FinishReason::kCancelled ? results::RequestStatus::kCancelled
                                                              : results::RequestStatus::kOk;
@@ -66,11 +78,19 @@ void RequestSink::OnError(const EngineFailure& failure) {
 void RequestSink::End(std::int64_t done_ns) {
   ended_ = true;
   record_.done_ns = done_ns;
+  FillChunkFacts();
+  inbox_->Post({flat_, warmup_, std::move(record_)});
+}
+
+void RequestSink::FillChunkFacts() {
   if (!record_.chunks.empty()) {
     record_.first_token_ns = record_.chunks.front().time_ns;
     record_.last_token_ns = record_.chunks.back().time_ns;
   }
-  inbox_->Post({flat_, warmup_, std::move(record_)});
+  record_.first_visible_token_ns = first_visible_ns_;
+  if (!record_.reasoning_tokens && reasoning_chunk_tokens_ > 0) {
+    record_.reasoning_tokens = reasoning_chunk_tokens_;
+  }
 }
 
 std::optional<results::RequestRecord> RequestSink::Abandon() {
@@ -78,10 +98,7 @@ std::optional<results::RequestRecord> RequestSink::Abandon() {
   if (ended_) return std::nullopt;
   ended_ = true;
   record_.output_tokens = counted_tokens_;
-  if (!record_.chunks.empty()) {
-    record_.first_token_ns = record_.chunks.front().time_ns;
-    record_.last_token_ns = record_.chunks.back().time_ns;
-  }
+  FillChunkFacts();
   return std::move(record_);
 }
 

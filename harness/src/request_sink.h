@@ -54,6 +54,8 @@ class RequestSink final : public ResponseSink {
 
  private:
   void End(std::int64_t done_ns);  // REQUIRES: mutex_ held
+  // Fills the fields derived from the chunks seen so far. REQUIRES: mutex_ held
+  void FillChunkFacts();
 
   std::shared_ptr<CompletionInbox> inbox_;
   const std::size_t flat_;
@@ -61,6 +63,10 @@ class RequestSink final : public ResponseSink {
   std::mutex mutex_;  // the engine's callbacks against Abandon(); never contended otherwise
   bool ended_ = false;
   std::int64_t counted_tokens_ = 0;
+  // Tokens of the chunks the engine marked as reasoning output; the record's reasoning_tokens
+  // when the engine's usage does not count them.
+  std::int64_t reasoning_chunk_tokens_ = 0;
+  std::optional<std::int64_t> first_visible_ns_;  // first token chunk not marked reasoning
   results::RequestRecord record_;
 };
 

@@ -45,6 +45,14 @@ RequestTimings ComputeRequestTimings(const results::RequestRecord& request,
     t.ttft_from_scheduled_ms = NsToMs(*chunks.first_ns - request.scheduled_ns);
   }
   if (chunks.second_ns) t.ttst_ms = NsToMs(*chunks.second_ns - *chunks.first_ns);
+  if (request.first_visible_token_ns) t.ttfvt_ms = NsToMs(*request.first_visible_token_ns - sent);
+  if (chunks.first_ns) {
+    t.reasoning_first = request.first_visible_token_ns
+                            ? *request.first_visible_token_ns > *chunks.first_ns
+                            : request.reasoning_tokens.value_or(0) > 0;
+  }
+  if (request.connected_ns) t.connect_ms = NsToMs(*request.connected_ns - sent);
+  if (request.first_byte_ns) t.first_byte_ms = NsToMs(*request.first_byte_ns - sent);
   // The last token chunk ends the request; a trailing usage chunk or [DONE] does not (vLLM).
   // Without any token chunk (an error, an empty answer) the request ends when it was done.
   const std::optional<std::int64_t> end = chunks.last_ns ? chunks.last_ns : request.done_ns;

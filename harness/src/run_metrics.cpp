@@ -72,6 +72,7 @@ void AddCounts(const RunSummary& s, MetricList& m) {
   m.Add("input_tokens", s.input_tokens, "tokens");
   m.Add("cached_tokens", s.cached_tokens, "tokens");
   m.Add("output_tokens", s.output_tokens, "tokens");
+  if (s.reasoning_tokens) m.Add("reasoning_tokens", *s.reasoning_tokens, "tokens");
   m.Add("usage_mismatches", s.usage_mismatches, "requests");
   m.Add("output_shortfalls", s.output_shortfalls, "requests");
 }
@@ -103,6 +104,9 @@ void AddLatencies(const RunSummary& s, MetricList& m) {
   m.AddDistribution("e2e_from_scheduled", s.e2e_from_scheduled_ms);
   m.AddDistribution("schedule_lag", s.schedule_lag_ms);
   m.AddDistribution("engine_queue", s.queue_ms);
+  m.AddDistribution("ttfvt", s.ttfvt_ms);
+  m.AddDistribution("connect", s.connect_ms);
+  m.AddDistribution("first_byte", s.first_byte_ms);
 }
 
 void AddGoodput(const RunSummary& s, MetricList& m) {

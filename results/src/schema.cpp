@@ -8,11 +8,12 @@
 #include "schema_v2.sql.h"
 #include "schema_v3.sql.h"
 #include "schema_v4.sql.h"
+#include "schema_v5.sql.h"
 
 namespace infermeter::results {
 namespace {
 
-const std::array<Migration, 4> kMigrations = {{
+const std::array<Migration, 5> kMigrations = {{
     {1, "runs, requests, request_chunks, samples, run_metrics",
      [](Database& db) { db.Execute(detail::kSchemaV1); }},
     {2, "hardware_peaks", [](Database& db) { db.Execute(detail::kSchemaV2); }},
@@ -20,6 +21,8 @@ const std::array<Migration, 4> kMigrations = {{
      [](Database& db) { db.Execute(detail::kSchemaV3); }},
     {4, "what each collector did and where its figures came from",
      [](Database& db) { db.Execute(detail::kSchemaV4); }},
+    {5, "request HTTP phases, first visible token and reasoning tokens",
+     [](Database& db) { db.Execute(detail::kSchemaV5); }},
 }};
 
 std::int64_t UserTableCount(Database& db) {

@@ -242,7 +242,8 @@ std::vector<RequestRecord> ResultsStore::LoadRequests(RunId run) {
               "SELECT r.request_id, r.session_id, r.turn_index, r.scheduled_ns, r.sent_ns, "
               "r.first_token_ns, r.last_token_ns, r.done_ns, r.input_tokens, r.cached_tokens, "
               "r.output_tokens, r.requested_output_tokens, r.finish_reason, r.status, "
-              "r.error_class, r.error_message, c.data, r.released_ns, r.engine_queue_ns "
+              "r.error_class, r.error_message, c.data, r.released_ns, r.engine_queue_ns, "
+              "r.connected_ns, r.first_byte_ns, r.first_visible_token_ns, r.reasoning_tokens "
               "FROM requests r LEFT JOIN request_chunks c "
               "ON c.run_id = r.run_id AND c.request_id = r.request_id "
               "WHERE r.run_id = ? ORDER BY r.request_id");
@@ -269,6 +270,10 @@ std::vector<RequestRecord> ResultsStore::LoadRequests(RunId run) {
     r.error_message = s.ColumnText(15);
     r.released_ns = s.ColumnOptionalInt(17);
     r.engine_queue_ns = s.ColumnOptionalInt(18);
+    r.connected_ns = s.ColumnOptionalInt(19);
+    r.first_byte_ns = s.ColumnOptionalInt(20);
+    r.first_visible_token_ns = s.ColumnOptionalInt(21);
+    r.reasoning_tokens = s.ColumnOptionalInt(22);
     if (!s.IsNull(16)) {
       const std::vector<std::uint8_t> blob = s.ColumnBlob(16);
       r.chunks = DecodeChunkArrivals(blob, ChunkBaseNs(r));

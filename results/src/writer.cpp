@@ -27,8 +27,9 @@ class ResultsWriter::Connection {
                                 "scheduled_ns, sent_ns, first_token_ns, last_token_ns, done_ns, "
                                 "input_tokens, cached_tokens, output_tokens, "
                                 "requested_output_tokens, finish_reason, status, error_class, "
-                                "error_message, released_ns, engine_queue_ns) "
-                                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")),
+                                "error_message, released_ns, engine_queue_ns, connected_ns, "
+                                "first_byte_ns, first_visible_token_ns, reasoning_tokens) "
+                                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")),
         insert_chunks_(Prepare(db_,
                                "INSERT INTO request_chunks (run_id, request_id, chunk_count, data) "
                                "VALUES (?,?,?,?)")),
@@ -70,6 +71,10 @@ class ResultsWriter::Connection {
     BindOptionalText(s, 17, r.error_message);
     s.Bind(18, r.released_ns);
     s.Bind(19, r.engine_queue_ns);
+    s.Bind(20, r.connected_ns);
+    s.Bind(21, r.first_byte_ns);
+    s.Bind(22, r.first_visible_token_ns);
+    s.Bind(23, r.reasoning_tokens);
     s.Run();
     if (r.chunks.empty()) return;
 

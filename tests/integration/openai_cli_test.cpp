@@ -192,5 +192,31 @@ TEST(OpenAiCliErrors, AnUnknownModelWithoutVocabularyOrAModelListIsRefusedBefore
   EXPECT_NE(result.err.find("--api-key-file"), std::string::npos) << result.err;
 }
 
+TEST_F(OpenAiCli, EveryRequestStoresItsHttpPhasesBeforeItsFirstToken) {
+  TempDir dir;
+  const std::string db = dir.File("results.db");
+  const auto result = RunProcess(Bin() + " run --engine openai --url " + server_->url() +
+                                 " --model tiny --workload synthetic --requests 16 --concurrency 4"
+                                 " --input-tokens 16 --output-tokens 4 --no-engine-warmup"
+                                 " --max-schedule-lag-p99-ms 1000 --json --no-progress --db " +
+                                 ShellQuote(db));
+  ASSERT_EQ(result.exit_code, 0) << result.err << result.out;
+  const auto j = nlohmann::json::parse(result.out);
+  ASSERT_EQ(j["requests"]["completed"], 16) << j.dump(2);
+  EXPECT_EQ(j["latency_ms"]["connect"]["count"], 16);
+  EXPECT_EQ(j["latency_ms"]["first_byte"]["count"], 16);
+  auto store = results::ResultsStore::OpenForReading(db);
+  const auto requests = store.LoadRequests(store.ListRuns().back().id);
+  ASSERT_EQ(requests.size(), 16U);
+  for (const auto& r : requests) {
+    // All on the harness's monotonic clock. serve streams no reasoning, so the first token is
+    // the first visible one.
+    ASSERT_TRUE(r.connected_ns && r.first_byte_ns && r.first_token_ns) << r.request_id;
+    EXPECT_LE(*r.connected_ns, *r.first_byte_ns) << r.request_id;
+    EXPECT_LE(*r.first_byte_ns, *r.first_token_ns) << r.request_id;
+    EXPECT_EQ(r.first_visible_token_ns, r.first_token_ns) << r.request_id;
+  }
+}
+
 }  // namespace
 }  // namespace infermeter

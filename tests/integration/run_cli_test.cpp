@@ -233,6 +233,10 @@ TEST(RunCli, SyntheticRunJsonMatchesStoredRun) {
   EXPECT_LE(j["latency_ms"]["itl"]["count"].get<int>(), 12 * 7);
   EXPECT_LE(j["latency_ms"]["ttft"]["max"].get<double>(),
             j["latency_ms"]["e2e"]["max"].get<double>());
+  // The reference engine has no HTTP phases and no reasoning: its first token is visible.
+  EXPECT_FALSE(j["latency_ms"].contains("connect") || j["latency_ms"].contains("first_byte"));
+  EXPECT_EQ(j["latency_ms"]["ttfvt"], j["latency_ms"]["ttft"]);
+  EXPECT_TRUE(j["tokens"]["reasoning"].is_null());
 
   // The stored run.
   auto store = results::ResultsStore::OpenForReading(db);

@@ -230,6 +230,47 @@ TEST(RequestTimings, NoTokenChunkEndsAtDone) {
   EXPECT_FALSE(u.e2e_ms);
 }
 
+TEST(RequestTimings, FirstVisibleTokenAndHttpPhases) {
+  const std::int64_t sent = 100 * kMs;
+  // Two reasoning chunks (3 tokens), then visible output 80 ms after the send.
+  RequestRecord r =
+      Request(sent, {{sent + 50 * kMs, 1}, {sent + 60 * kMs, 2}, {sent + 80 * kMs, 1}});
+  r.first_visible_token_ns = sent + 80 * kMs;
+  r.reasoning_tokens = 3;
+  r.connected_ns = sent + 2 * kMs;
+  r.first_byte_ns = sent + 30 * kMs;
+  const RequestTimings t = ComputeRequestTimings(r, {});
+  EXPECT_DOUBLE_EQ(*t.ttft_ms, 50);  // reasoning tokens are output: TTFT counts them
+  EXPECT_DOUBLE_EQ(*t.ttfvt_ms, 80);
+  EXPECT_TRUE(t.reasoning_first);
+  EXPECT_DOUBLE_EQ(*t.connect_ms, 2);
+  EXPECT_DOUBLE_EQ(*t.first_byte_ms, 30);
+
+  // No reasoning: the first visible token is the first token.
+  r.first_visible_token_ns = sent + 50 * kMs;
+  r.reasoning_tokens.reset();
+  const RequestTimings plain = ComputeRequestTimings(r, {});
+  EXPECT_EQ(plain.ttfvt_ms, plain.ttft_ms);
+  EXPECT_FALSE(plain.reasoning_first);
+
+  // Only reasoning came (it ran out of tokens while thinking): no TTFVT, but reasoning first.
+  r.first_visible_token_ns.reset();
+  r.reasoning_tokens = 4;
+  const RequestTimings thinking = ComputeRequestTimings(r, {});
+  EXPECT_FALSE(thinking.ttfvt_ms);
+  EXPECT_TRUE(thinking.reasoning_first);
+
+  // A row from before schema version 5 knows none of it.
+  r.reasoning_tokens.reset();
+  r.connected_ns.reset();
+  r.first_byte_ns.reset();
+  const RequestTimings old = ComputeRequestTimings(r, {});
+  EXPECT_FALSE(old.ttfvt_ms);
+  EXPECT_FALSE(old.reasoning_first);
+  EXPECT_FALSE(old.connect_ms);
+  EXPECT_FALSE(old.first_byte_ms);
+}
+
 // --- Run summary ---------------------------------------------------------------------------
 
 TEST(SummarizeRun, PooledItlIsTokenWeighted) {
@@ -466,6 +507,57 @@ TEST(ToRunMetrics, NamesUnitsAndUniqueness) {
   EXPECT_DOUBLE_EQ(Find(with_slo, "good_fraction")->value, 1.0 / 3);
   EXPECT_DOUBLE_EQ(Find(with_slo, "slo_e2e_ms")->value, 500);
   EXPECT_EQ(Find(with_slo, "slo_ttft_ms"), nullptr);
+}
+
+TEST(ToRunMetrics, VisibleTokenHttpPhasesAndReasoningTokens) {
+  // Request 0: HTTP, reasoning first. Request 1: HTTP, no reasoning count. Request 2: no HTTP
+  // phases. Request 3 failed: its times are left out, as for every latency but schedule lag.
+  std::vector<RequestRecord> requests{
+      Streamed(0, 40 * kMs, 10 * kMs, 5), Streamed(0, 20 * kMs, 10 * kMs, 5),
+      Streamed(0, 30 * kMs, 10 * kMs, 5), Request(0, {}, RequestStatus::kError)};
+  for (RequestRecord& r : requests) {
+    if (!r.chunks.empty()) r.first_visible_token_ns = r.chunks.front().time_ns;
+  }
+  requests[0].first_visible_token_ns = 60 * kMs;  // after two reasoning chunks
+  requests[0].reasoning_tokens = 2;
+  requests[2].first_visible_token_ns = 30 * kMs;
+  requests[2].reasoning_tokens = 0;  // the server said 0
+  for (int i : {0, 1, 3}) {
+    requests[i].connected_ns = (i + 1) * kMs;
+    requests[i].first_byte_ns = (i + 10) * kMs;
+  }
+  const RunSummary s = SummarizeRun(requests, {});
+  EXPECT_EQ(s.reasoning_tokens, 2);
+  EXPECT_EQ(s.reasoning_first_requests, 1);
+  EXPECT_EQ(s.ttfvt_ms.count, 3);
+  EXPECT_DOUBLE_EQ(s.ttfvt_ms.min, 20);
+  EXPECT_DOUBLE_EQ(s.ttfvt_ms.max, 60);
+  EXPECT_DOUBLE_EQ(s.ttft_ms.max, 40);
+  EXPECT_EQ(s.connect_ms.count, 2);
+  EXPECT_DOUBLE_EQ(s.connect_ms.max, 2);
+  EXPECT_EQ(s.first_byte_ms.count, 2);
+  EXPECT_DOUBLE_EQ(s.first_byte_ms.min, 10);
+  EXPECT_DOUBLE_EQ(s.first_byte_ms.max, 11);
+
+  const auto rows = ToRunMetrics(s, RunId(1));
+  ASSERT_NE(Find(rows, "ttfvt_max_ms"), nullptr);
+  EXPECT_DOUBLE_EQ(Find(rows, "ttfvt_max_ms")->value, 60);
+  EXPECT_DOUBLE_EQ(Find(rows, "connect_count")->value, 2);
+  EXPECT_EQ(Find(rows, "connect_count")->unit, "requests");
+  EXPECT_DOUBLE_EQ(Find(rows, "first_byte_p50_ms")->value, 10);
+  EXPECT_EQ(Find(rows, "first_byte_p50_ms")->unit, "ms");
+  EXPECT_DOUBLE_EQ(Find(rows, "reasoning_tokens")->value, 2);
+  EXPECT_EQ(Find(rows, "reasoning_tokens")->unit, "tokens");
+
+  // Nothing known, nothing stored: no HTTP phases, no first visible token, no reasoning count.
+  const RunSummary none = SummarizeRun({Streamed(0, 20 * kMs, 10 * kMs, 3)}, {});
+  EXPECT_FALSE(none.reasoning_tokens);
+  EXPECT_EQ(none.ttfvt_ms.count, 0);
+  const auto bare = ToRunMetrics(none, RunId(1));
+  for (const char* name :
+       {"ttfvt_count", "connect_count", "first_byte_count", "connect_p50_ms", "reasoning_tokens"}) {
+    EXPECT_EQ(Find(bare, name), nullptr) << name;
+  }
 }
 
 // --- ParseSlo ------------------------------------------------------------------------------

@@ -26,6 +26,13 @@ struct TimedEngineSettings {
   std::int64_t fail_every = 0;        // every Nth request (by id) fails; 0 = none
   bool ignore_cancel = false;         // Cancel() does nothing (an engine that hangs)
   std::int64_t tokens_per_chunk = 1;  // >1: multi-token chunks
+  // Reasoning models: the chunks that start within the first `reasoning_tokens` tokens of each
+  // request are marked reasoning; the usage reports `usage_reasoning_tokens` (0: says nothing).
+  std::int64_t reasoning_tokens = 0;
+  std::int64_t usage_reasoning_tokens = 0;
+  // HTTP engines: the finish says the connection was ready a quarter of ttft_ns after Submit and
+  // the first byte came at half of it, on the monotonic clock.
+  bool http_phases = false;
 };
 
 class TimedEngine final : public Engine {
@@ -39,11 +46,14 @@ class TimedEngine final : public Engine {
 
   void Submit(EngineRequest request, std::shared_ptr<ResponseSink> sink) override {
     std::lock_guard lock(mutex_);
-    Live live{std::move(sink), request.max_output_tokens, 0,
+    Live live{std::move(sink),
+              request.max_output_tokens,
+              0,
               request.id.value % (settings_.fail_every ? settings_.fail_every : 1) == 0 &&
                   settings_.fail_every != 0,
-              static_cast<std::int64_t>(request.prompt_tokens.size())};
-    const std::int64_t due = MonotonicNs() + settings_.ttft_ns;
+              static_cast<std::int64_t>(request.prompt_tokens.size()),
+              MonotonicNs()};
+    const std::int64_t due = live.submitted_ns + settings_.ttft_ns;
     live_[request.id.value] = std::move(live);
     events_.insert({due, request.id.value});
     submitted_ += 1;
@@ -82,6 +92,7 @@ class TimedEngine final : public Engine {
     std::int64_t produced = 0;
     bool fail = false;
     std::int64_t prompt_tokens = 0;
+    std::int64_t submitted_ns = 0;
   };
 
   void Loop() {
@@ -114,11 +125,11 @@ class TimedEngine final : public Engine {
         continue;
       }
       const std::int64_t n = std::min(settings_.tokens_per_chunk, live.max_tokens - live.produced);
+      const bool reasoning = live.produced < settings_.reasoning_tokens;
       live.produced += n;
-      live.sink->OnChunk({RequestId(id), {}, n, {}, now});
+      live.sink->OnChunk({RequestId(id), {}, n, {}, now, reasoning});
       if (live.produced >= live.max_tokens) {
-        live.sink->OnFinish(
-            {RequestId(id), {live.prompt_tokens, 0, live.produced}, FinishReason::kLength, now, 0});
+        live.sink->OnFinish(Finished(id, live, now));
         live_.erase(it);
         continue;
       }
@@ -128,6 +139,21 @@ class TimedEngine final : public Engine {
       live.sink->OnFinish({RequestId(id), {}, FinishReason::kCancelled, MonotonicNs()});
     }
     live_.clear();
+  }
+
+  EngineFinish Finished(std::int64_t id, const Live& live, std::int64_t now) const {
+    EngineFinish finish{.id = RequestId(id),
+                        .usage = {.prompt_tokens = live.prompt_tokens,
+                                  .completion_tokens = live.produced,
+                                  .reasoning_tokens = settings_.usage_reasoning_tokens},
+                        .reason = FinishReason::kLength,
+                        .engine_time_ns = now,
+                        .queue_time_ns = 0};
+    if (settings_.http_phases) {
+      finish.connected_ns = live.submitted_ns + settings_.ttft_ns / 4;
+      finish.first_byte_ns = live.submitted_ns + settings_.ttft_ns / 2;
+    }
+    return finish;
   }
 
   const TimedEngineSettings settings_;

@@ -36,6 +36,10 @@ const std::vector<std::pair<std::string, std::string>> kVersion3Columns = {
     {"runs", "group_point"}, {"requests", "released_ns"},  {"requests", "engine_queue_ns"},
 };
 
+// The columns schema version 5 adds to `requests`.
+const std::vector<std::string> kVersion5RequestColumns = {
+    "connected_ns", "first_byte_ns", "first_visible_token_ns", "reasoning_tokens"};
+
 // Inserts a run with only the columns of schema versions 1 and 2, as an older infermeter did.
 void InsertOldRun(Database& db, const std::string& name) {
   Statement s(db,
@@ -61,6 +65,9 @@ TEST(Schema, NewFileIsMigratedToTheCurrentVersion) {
   }
   for (const auto& [table, column] : kVersion3Columns) {
     EXPECT_EQ(ColumnCount(db, table, column), 1) << table << "." << column;
+  }
+  for (const std::string& column : kVersion5RequestColumns) {
+    EXPECT_EQ(ColumnCount(db, "requests", column), 1) << column;
   }
   // Migrating again is a no-op.
   const MigrationResult again = Migrate(db);
@@ -172,7 +179,7 @@ TEST(Schema, VersionTwoFileGainsVersionThreeKeepingItsRows) {
   }
   {
     auto store = ResultsStore::OpenForWriting(path);
-    EXPECT_EQ(store.database().QueryInt("PRAGMA user_version"), 4);
+    EXPECT_EQ(store.database().QueryInt("PRAGMA user_version"), CurrentSchemaVersion());
     EXPECT_EQ(store.database().QueryInt("PRAGMA application_id"), kApplicationId);
     EXPECT_EQ(TableCount(store.database(), "run_groups"), 1);
     for (const auto& [table, column] : kVersion3Columns) {
@@ -217,7 +224,7 @@ TEST(Schema, VersionTwoFileGainsVersionThreeKeepingItsRows) {
   }
   const StoreCheck check = ResultsStore::OpenForReading(path).Check();
   EXPECT_TRUE(check.ok());
-  EXPECT_EQ(check.schema_version, 4);
+  EXPECT_EQ(check.schema_version, CurrentSchemaVersion());
   EXPECT_EQ(check.runs, 2);
   EXPECT_EQ(check.requests, 1);
   EXPECT_EQ(check.hardware_peaks, 1);
@@ -232,9 +239,63 @@ TEST(Schema, MigratingAVersionTwoFileExplicitlyReportsTheStep) {
   InsertOldRun(db, "kept");
   const MigrationResult result = Migrate(db);
   EXPECT_EQ(result.from_version, 2);
-  EXPECT_EQ(result.to_version, 4);
+  EXPECT_EQ(result.to_version, CurrentSchemaVersion());
   EXPECT_EQ(db.QueryText("SELECT name FROM runs"), "kept");
   EXPECT_EQ(db.QueryText("SELECT validity_reasons FROM runs"), "[]");
+}
+
+TEST(Schema, VersionFourFileGainsVersionFiveKeepingItsRows) {
+  testing::TempDir dir;
+  const std::string path = dir.File("v4.db");
+  {
+    Database db(path, OpenMode::kReadWriteCreate);
+    ASSERT_EQ(Migrate(db, SchemaMigrations().first(4)).to_version, 4);
+    for (const std::string& column : kVersion5RequestColumns) {
+      ASSERT_EQ(ColumnCount(db, "requests", column), 0) << column;
+    }
+    InsertOldRun(db, "v4 run");
+    // A request as version 4 wrote it, with its chunks (sent at 150: one token at 400, two
+    // tokens at 450).
+    db.Execute(
+        "INSERT INTO requests (run_id, request_id, scheduled_ns, sent_ns, first_token_ns, "
+        "last_token_ns, done_ns, input_tokens, output_tokens, status, released_ns, "
+        "engine_queue_ns) VALUES (1, 7, 100, 150, 400, 450, 460, 12, 3, 'ok', 120, 30)");
+    db.Execute(
+        "INSERT INTO request_chunks (run_id, request_id, chunk_count, data) "
+        "VALUES (1, 7, 2, X'01F4036502')");
+  }
+  // Readers never migrate: they say how to upgrade.
+  EXPECT_THROW(ResultsStore::OpenForReading(path), SchemaError);
+  {
+    Database db(path, OpenMode::kReadWrite);
+    const MigrationResult result = Migrate(db);
+    EXPECT_EQ(result.from_version, 4);
+    EXPECT_EQ(result.to_version, CurrentSchemaVersion());
+  }
+  auto store = ResultsStore::OpenForWriting(path);
+  for (const std::string& column : kVersion5RequestColumns) {
+    EXPECT_EQ(ColumnCount(store.database(), "requests", column), 1) << column;
+  }
+  const auto runs = store.ListRuns();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].info.name, "v4 run");
+  const auto requests = store.LoadRequests(runs[0].id);
+  ASSERT_EQ(requests.size(), 1u);
+  const RequestRecord& old = requests[0];
+  EXPECT_EQ(old.request_id, 7);
+  EXPECT_EQ(old.first_token_ns, 400);
+  EXPECT_EQ(old.released_ns, 120);
+  EXPECT_EQ(old.engine_queue_ns, 30);
+  EXPECT_EQ(old.chunks, (std::vector<ChunkArrival>{{400, 1}, {450, 2}}));
+  // What version 4 did not record is unknown, not zero.
+  EXPECT_FALSE(old.connected_ns.has_value());
+  EXPECT_FALSE(old.first_byte_ns.has_value());
+  EXPECT_FALSE(old.first_visible_token_ns.has_value());
+  EXPECT_FALSE(old.reasoning_tokens.has_value());
+  const StoreCheck check = store.Check();
+  EXPECT_TRUE(check.ok());
+  EXPECT_EQ(check.requests, 1);
+  EXPECT_EQ(check.request_chunks, 1);
 }
 
 TEST(Schema, NewerFileIsRefusedWithAClearMessage) {

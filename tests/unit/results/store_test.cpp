@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "infermeter/results/schema.h"
 #include "infermeter/results/writer.h"
 #include "temp_db.h"
 
@@ -567,6 +568,69 @@ TEST(Store, ReleaseAndEngineQueueTimesRoundTripSetAndUnset) {
       reader.database().QueryInt("SELECT count(*) FROM requests WHERE engine_queue_ns IS NULL"), 2);
 }
 
+TEST(Store, HttpPhasesFirstVisibleTokenAndReasoningTokensRoundTripSetAndUnset) {
+  testing::TempDir dir;
+  const std::string path = dir.File("r.db");
+  RunId run;
+  std::vector<RequestRecord> written;
+  {
+    auto store = ResultsStore::OpenForWriting(path);
+    run = store.BeginRun(SampleRunInfo());
+    ResultsWriter writer(path);
+    // An HTTP request whose answer began with 3 reasoning tokens, then 2 visible ones.
+    RequestRecord http;
+    http.run_id = run;
+    http.request_id = 1;
+    http.scheduled_ns = 1'000;
+    http.sent_ns = 1'100;
+    http.connected_ns = 1'150;
+    http.first_byte_ns = 1'400;
+    http.chunks = {{1'500, 3}, {1'900, 2}};
+    http.first_token_ns = 1'500;
+    http.first_visible_token_ns = 1'900;
+    http.last_token_ns = http.done_ns = 1'900;
+    http.input_tokens = 4;
+    http.output_tokens = 5;
+    http.reasoning_tokens = 3;
+    written.push_back(http);
+    writer.Add(http);
+    // The reference engine: no HTTP phases, no reasoning count; the first token is visible.
+    RequestRecord local = http;
+    local.request_id = 2;
+    local.connected_ns.reset();
+    local.first_byte_ns.reset();
+    local.reasoning_tokens.reset();
+    local.first_visible_token_ns = local.first_token_ns;
+    written.push_back(local);
+    writer.Add(local);
+    // A count of 0 is a fact (the server said so), not NULL.
+    RequestRecord zero = local;
+    zero.request_id = 3;
+    zero.reasoning_tokens = 0;
+    written.push_back(zero);
+    writer.Add(zero);
+    writer.Close();
+  }
+  auto reader = ResultsStore::OpenForReading(path);
+  const auto loaded = reader.LoadRequests(run);
+  EXPECT_EQ(loaded, written);
+  ASSERT_EQ(loaded.size(), 3u);
+  EXPECT_EQ(loaded[0].connected_ns, 1'150);
+  EXPECT_EQ(loaded[0].first_byte_ns, 1'400);
+  EXPECT_EQ(loaded[0].first_visible_token_ns, 1'900);
+  EXPECT_EQ(loaded[0].reasoning_tokens, 3);
+  EXPECT_FALSE(loaded[1].connected_ns.has_value());
+  EXPECT_FALSE(loaded[1].first_byte_ns.has_value());
+  EXPECT_FALSE(loaded[1].reasoning_tokens.has_value());
+  EXPECT_EQ(loaded[2].reasoning_tokens, 0);
+  // Unset is NULL in the file.
+  Database& db = reader.database();
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM requests WHERE connected_ns IS NULL"), 2);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM requests WHERE first_byte_ns IS NULL"), 2);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM requests WHERE first_visible_token_ns IS NULL"), 0);
+  EXPECT_EQ(db.QueryInt("SELECT count(*) FROM requests WHERE reasoning_tokens IS NULL"), 1);
+}
+
 TEST(Store, CheckCountsRunGroups) {
   testing::TempDir dir;
   const std::string path = dir.File("r.db");
@@ -579,7 +643,7 @@ TEST(Store, CheckCountsRunGroups) {
   }
   const StoreCheck check = ResultsStore::OpenForReading(path).Check();
   EXPECT_TRUE(check.ok());
-  EXPECT_EQ(check.schema_version, 4);
+  EXPECT_EQ(check.schema_version, CurrentSchemaVersion());
   EXPECT_EQ(check.run_groups, 3);
   EXPECT_EQ(check.runs, 0);
 }

@@ -172,6 +172,28 @@ TEST_F(WriterTest, ReleaseAndEngineQueueTimesAreWrittenAndReadBack) {
   EXPECT_EQ(store.LoadRequests(run_), (std::vector<RequestRecord>{held, plain}));
 }
 
+TEST_F(WriterTest, HttpPhasesAndReasoningAreWrittenToTheirColumns) {
+  ResultsWriter writer(path_);
+  RequestRecord http = Request(1);
+  http.connected_ns = *http.sent_ns + 1;
+  http.first_byte_ns = *http.sent_ns + 2;
+  http.first_visible_token_ns = *http.sent_ns + 3;
+  http.reasoning_tokens = 4;
+  writer.Add(http);
+  writer.Add(Request(2));  // none of them known
+  writer.Flush();
+  Database reader(path_, OpenMode::kReadOnly);
+  Statement s(reader,
+              "SELECT connected_ns - sent_ns, first_byte_ns - sent_ns, "
+              "first_visible_token_ns - sent_ns, reasoning_tokens FROM requests "
+              "ORDER BY request_id");
+  ASSERT_TRUE(s.Step());
+  for (int column = 0; column < 4; ++column) EXPECT_EQ(s.ColumnInt(column), column + 1);
+  ASSERT_TRUE(s.Step());
+  for (int column = 0; column < 4; ++column) EXPECT_TRUE(s.IsNull(column)) << column;
+  EXPECT_FALSE(s.Step());
+}
+
 TEST_F(WriterTest, OpeningAMissingFileFailsInTheCallersThread) {
   EXPECT_THROW(ResultsWriter(dir_.File("not-there.db")), Error);
 }

@@ -73,6 +73,13 @@ struct RequestTimings {
   std::optional<double> ntpot_ms;         // e2e / N (normalized time per output token), N >= 1
   std::optional<double> schedule_lag_ms;  // sent − released (scheduled when not released)
   std::optional<double> queue_ms;         // the engine's own queue time, when reported
+  // First visible (non-reasoning) token − sent; equals ttft_ms unless reasoning came first.
+  std::optional<double> ttfvt_ms;
+  // The output began with reasoning: a token chunk came before the first visible token, or the
+  // engine counted reasoning tokens and no visible token came at all.
+  bool reasoning_first = false;
+  std::optional<double> connect_ms;     // connection ready − sent (HTTP engines)
+  std::optional<double> first_byte_ms;  // response's first byte − sent (HTTP engines)
   // ok, finished (e2e known) and meets every SLO set; false when no SLO is set. A missing TPOT
   // (N < 2) or mean ITL (< 2 token chunks) passes that SLO, as in vLLM; a missing TTFT fails.
   bool good = false;
@@ -95,6 +102,9 @@ struct RunSummary {
   std::int64_t input_tokens = 0;                        // over completed requests
   std::int64_t cached_tokens = 0;                       // over completed requests
   std::int64_t output_tokens = 0;                       // over completed requests
+  // Of output_tokens, reasoning output: the sum over completed requests that say; nullopt when
+  // none does (the engine does not tell reasoning apart).
+  std::optional<std::int64_t> reasoning_tokens;
   // Requests whose returned output tokens differ from requested_output_tokens (completed
   // requests with a requested length only), and how many of those stopped short.
   std::int64_t usage_mismatches = 0;
@@ -124,6 +134,13 @@ struct RunSummary {
   Distribution ttft_from_scheduled_ms, e2e_from_scheduled_ms;
   Distribution schedule_lag_ms;  // over every sent request, whatever its status
   Distribution queue_ms;         // engine-reported queue time, completed requests that have one
+  // Completed requests that have the time (empty for engines that do not report it).
+  Distribution ttfvt_ms;       // time to first visible token
+  Distribution connect_ms;     // HTTP connection ready
+  Distribution first_byte_ms;  // HTTP response's first byte
+  // Completed requests whose output began with reasoning (RequestTimings::reasoning_first):
+  // when 0, TTFVT is TTFT and reports need not show both.
+  std::int64_t reasoning_first_requests = 0;
 
   // Goodput (only meaningful when slo_set).
   bool slo_set = false;

@@ -101,6 +101,15 @@ struct RequestRecord {
   std::optional<std::int64_t> requested_output_tokens;
   // Time the engine says the request waited in its own queue, when it says (ns).
   std::optional<std::int64_t> engine_queue_ns;
+  // HTTP engines (schema v5): when the connection was ready and when the response's first byte
+  // arrived; nullopt when the engine does not say (the embedded reference engine).
+  std::optional<std::int64_t> connected_ns;
+  std::optional<std::int64_t> first_byte_ns;
+  // Arrival of the first chunk with visible tokens (not reasoning output); equals
+  // first_token_ns unless reasoning tokens came first.
+  std::optional<std::int64_t> first_visible_token_ns;
+  // Of output_tokens, reasoning ("thinking") output; nullopt when the engine did not say.
+  std::optional<std::int64_t> reasoning_tokens;
   std::string finish_reason;  // "length", "stop", "cancelled", … ("" if none)
   RequestStatus status = RequestStatus::kOk;
   std::string error_class;  // "" when status is ok
