@@ -405,7 +405,8 @@ int Run(RunCommandOptions& options) {
     if (o.server_metrics) {
       target.metrics_url = o.server_metrics_url.empty() ? ServerRoot(client.base_url) + "/metrics"
                                                         : o.server_metrics_url;
-      if (o.server_kind == "llama.cpp") target.slots_url = ServerRoot(client.base_url) + "/slots";
+      // Read only when the scrape turns out to be llama.cpp's (its KV figures live there).
+      target.slots_url = ServerRoot(client.base_url) + "/slots";
     }
     collectors = std::make_unique<RunCollectors>(options.collectors, target, store);
     if (o.vocab_size > 0) {
