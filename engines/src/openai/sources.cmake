@@ -8,6 +8,7 @@ infermeter_add_library(engines_openai
   SOURCES
     src/openai/sse_parser.cpp
     src/openai/chunk_decoder.cpp
+    src/openai/chunk_scan.cpp
     src/openai/stream_reader.cpp
     src/openai/prompt_text.cpp
     src/openai/request_body.cpp
