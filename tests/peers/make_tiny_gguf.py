@@ -39,24 +39,12 @@ except ImportError:  # pragma: no cover
     sys.exit("make_tiny_gguf: the `gguf` package is missing; run it with the venv's python "
              "(scripts/python_env prints the venv path)")
 
-PAD, EOS, BOS = "<｜pad｜>", "<｜end▁of▁sentence｜>", "<｜begin▁of▁sentence｜>"
-BYTE_OFFSET = 3
+# One vocabulary for the tokenizer and the model: the byte tokenizer's (ids 3 + byte).
+from make_byte_tokenizer import BOS, BYTE_OFFSET, EOS, PAD, bytes_to_unicode  # noqa: E402
+
 N_VOCAB = BYTE_OFFSET + 256
 CHAT_TEMPLATE = ("{% for message in messages %}{{ message['role'] }}: {{ message['content'] }}\n"
                  "{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}")
-
-
-def bytes_to_unicode() -> dict[int, str]:
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(
-        range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {b: chr(c) for b, c in zip(bs, cs)}
 
 
 def allowed_output(token_id: int) -> bool:
