@@ -9,7 +9,10 @@
 //     sampling thread, summary from the stored rows), and the process's CPU per request.
 //
 // Usage: harness_bench [--rate R] [--requests N] [--input-tokens N] [--output-tokens N]
-//                      [--repeat K] [--store]
+//                      [--repeat K] [--store] [--compare-metrics]
+// --compare-metrics (implies --store) runs each repetition twice, without and then with the live
+// Prometheus exporter following the run (exporter/live_run_exporter.h), and prints both medians
+// and their ratio: what exporting live costs the client, side by side on the same machine.
 // --rate 0 makes every request due at once: the generator then sends back to back, and the wall
 // time per request is the client's whole cost per request (no sleeping, no spinning).
 // Prints one line per repetition and the medians; docs/PERFORMANCE.md quotes them.
@@ -28,6 +31,7 @@
 #include <fmt/format.h>
 
 #include "infermeter/core/clock.h"
+#include "infermeter/exporter/live_run_exporter.h"
 #include "infermeter/harness/load_generator.h"
 #include "infermeter/harness/metrics.h"
 #include "infermeter/harness/runner.h"
@@ -79,6 +83,7 @@ struct Options {
   std::int64_t output_tokens = 16;
   int repeat = 5;
   bool store = false;
+  bool compare_metrics = false;
 };
 
 workloads::TraceSampleSource MakeSource(const Options& o) {
@@ -105,7 +110,8 @@ struct Result {
   double wall_us_per_request = 0;
 };
 
-Result Once(const Options& o, const workloads::TraceSampleSource& source, int index) {
+Result Once(const Options& o, const workloads::TraceSampleSource& source, int index,
+            bool live_metrics) {
   ZeroLatencyEngine engine;
   static const std::atomic<bool> kNever{false};
   Result r;
@@ -118,8 +124,11 @@ Result Once(const Options& o, const workloads::TraceSampleSource& source, int in
     harness::RunSettings settings;
     settings.info.name = "harness_bench";
     settings.info.engine = "zero-latency";
+    exporter::LiveRunExporter live;
+    harness::RunControl control;
+    if (live_metrics) control.listener = &live;
     const auto outcome =
-        harness::RunBenchmark(engine, source, settings, path.string(), {}, harness::RunControl{});
+        harness::RunBenchmark(engine, source, settings, path.string(), {}, control);
     load = outcome.load;
     r.lag_p50_us = outcome.summary.schedule_lag_ms.p50 * 1e3;
     r.lag_p99_us = outcome.summary.schedule_lag_ms.p99 * 1e3;
@@ -178,10 +187,13 @@ int main(int argc, char** argv) {
       o.repeat = std::stoi(next());
     } else if (arg == "--store") {
       o.store = true;
+    } else if (arg == "--compare-metrics") {
+      o.store = true;
+      o.compare_metrics = true;
     } else {
       std::fprintf(stderr,
                    "usage: harness_bench [--rate R] [--requests N] [--input-tokens N] "
-                   "[--output-tokens N] [--repeat K] [--store]\n");
+                   "[--output-tokens N] [--repeat K] [--store] [--compare-metrics]\n");
       return 2;
     }
   }
@@ -191,26 +203,45 @@ int main(int argc, char** argv) {
       "output tokens, {}\n",
       o.requests, o.rate, o.input_tokens, o.output_tokens,
       o.store ? "stored through RunBenchmark into SQLite" : "load generator only");
-  std::vector<double> client, process, wall, p50, p99, max, rate;
+  struct Series {
+    std::vector<double> client, process, wall, p50, p99, max, rate;
+    void Add(const Result& r) {
+      wall.push_back(r.wall_us_per_request);
+      client.push_back(r.client_us_per_request);
+      process.push_back(r.process_us_per_request);
+      p50.push_back(r.lag_p50_us);
+      p99.push_back(r.lag_p99_us);
+      max.push_back(r.lag_max_us);
+      rate.push_back(r.achieved_rate);
+    }
+    void Print(const char* what) const {
+      fmt::print(
+          "median{}: client {:.2f} us/req, process {:.2f} us/req, wall {:.2f} us/req, lag p50 "
+          "{:.1f} us p99 {:.1f} us max {:.1f} us, achieved {:.0f} req/s\n",
+          what, Median(client), Median(process), Median(wall), Median(p50), Median(p99),
+          Median(max), Median(rate));
+    }
+  };
+  Series without, with;
   for (int k = 0; k < o.repeat; ++k) {
-    const Result r = Once(o, source, k);
-    fmt::print(
-        "  rep {}: client {:.2f} us/req, process {:.2f} us/req, wall {:.2f} us/req, lag p50 {:.1f} "
-        "us p99 {:.1f} us max {:.1f} us, achieved {:.0f} req/s\n",
-        k, r.client_us_per_request, r.process_us_per_request, r.wall_us_per_request, r.lag_p50_us,
-        r.lag_p99_us, r.lag_max_us, r.achieved_rate);
-    wall.push_back(r.wall_us_per_request);
-    client.push_back(r.client_us_per_request);
-    process.push_back(r.process_us_per_request);
-    p50.push_back(r.lag_p50_us);
-    p99.push_back(r.lag_p99_us);
-    max.push_back(r.lag_max_us);
-    rate.push_back(r.achieved_rate);
+    for (const bool live : {false, true}) {
+      if (live && !o.compare_metrics) continue;
+      const Result r = Once(o, source, k, live);
+      fmt::print(
+          "  rep {}{}: client {:.2f} us/req, process {:.2f} us/req, wall {:.2f} us/req, lag p50 "
+          "{:.1f} us p99 {:.1f} us max {:.1f} us, achieved {:.0f} req/s\n",
+          k, live ? " (live metrics)" : "", r.client_us_per_request, r.process_us_per_request,
+          r.wall_us_per_request, r.lag_p50_us, r.lag_p99_us, r.lag_max_us, r.achieved_rate);
+      (live ? with : without).Add(r);
+    }
   }
-  fmt::print(
-      "median: client {:.2f} us/req, process {:.2f} us/req, wall {:.2f} us/req, lag p50 {:.1f} us "
-      "p99 {:.1f} us max {:.1f} us, achieved {:.0f} req/s\n",
-      Median(client), Median(process), Median(wall), Median(p50), Median(p99), Median(max),
-      Median(rate));
+  without.Print(o.compare_metrics ? " without live metrics" : "");
+  if (o.compare_metrics) {
+    with.Print(" with live metrics   ");
+    fmt::print("ratio with/without: client {:.3f}, process {:.3f}, lag p99 {:.3f}\n",
+               Median(with.client) / Median(without.client),
+               Median(with.process) / Median(without.process),
+               Median(with.p99) / Median(without.p99));
+  }
   return 0;
 }

@@ -12,6 +12,7 @@
 #include "command.h"
 #include "db_command.h"
 #include "engine_command.h"
+#include "exporter_command.h"
 #include "infermeter/core/error.h"
 #include "infermeter/core/log.h"
 #include "infermeter/core/version.h"
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   infermeter::cli::AddRunsCommand(app, &action);
   infermeter::cli::AddDbCommand(app, &action);
   infermeter::cli::AddEngineCommand(app, &action);
+  infermeter::cli::AddExporterCommand(app, &action);
   infermeter::cli::AddModelCommand(app, &action);
   infermeter::cli::AddProbeCommand(app, &action);
   infermeter::cli::AddServeCommand(app, &action);

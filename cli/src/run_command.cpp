@@ -20,11 +20,13 @@
 #include "infermeter/core/log.h"
 #include "infermeter/engines/openai_engine.h"
 #include "infermeter/engines/reference_engine.h"
+#include "infermeter/exporter/live_run_exporter.h"
 #include "infermeter/harness/runner.h"
 #include "infermeter/harness/sweep.h"
 #include "infermeter/results/store.h"
 #include "infermeter/workloads/trace_sample_source.h"
 #include "interrupt.h"
+#include "metrics_options.h"
 #include "openai_options.h"
 #include "progress_bar.h"
 #include "run_collectors.h"
@@ -55,6 +57,7 @@ struct RunCommandOptions {
   double sample_interval_s = 1.0;
   CollectorOptions collectors;
   OpenAiCliOptions openai;
+  MetricsOptions metrics;
   bool model_given = false;  // --model was on the command line
   std::string served_model;  // --engine openai: the model the server is asked for
 };
@@ -128,7 +131,7 @@ struct Point {
 class RunDriver {
  public:
   RunDriver(const RunCommandOptions& options, Engine& engine, const RunCollectors& collectors,
-            std::int32_t vocab_size, const std::atomic<bool>& stop)
+            std::int32_t vocab_size, const std::atomic<bool>& stop, harness::RunListener* listener)
       : options_(options),
         engine_(engine),
         collectors_(collectors),
@@ -138,7 +141,8 @@ class RunDriver {
                            : "cpu",
              .engine_details = engine.Describe().details})),
         vocab_size_(vocab_size),
-        stop_(stop) {}
+        stop_(stop),
+        listener_(listener) {}
 
   ReportedRun RunPoint(const Scenario& scenario, const Point& point,
                        std::optional<std::int64_t> group_id, const std::string& group_kind) {
@@ -180,6 +184,7 @@ class RunDriver {
     harness::RunControl control;
     control.stop = &stop_;
     control.on_progress = [&bar](const harness::LoadProgress& p) { bar.Update(p); };
+    control.listener = listener_;
     harness::RunOutcome outcome = harness::RunBenchmark(engine_, source, settings, options_.db_path,
                                                         collectors_.ForRun(), control);
     bar.Update(harness::LoadProgress{.planned_requests = outcome.summary.requests_total,
@@ -291,6 +296,7 @@ class RunDriver {
   const std::string hardware_json_;  // described once: enumerating devices is not free
   const std::int32_t vocab_size_;
   const std::atomic<bool>& stop_;
+  harness::RunListener* listener_;  // the live metrics exporter; null with --no-metrics
 };
 
 void Report(const RunCommandOptions& options, const std::vector<ReportedRun>& runs,
@@ -344,6 +350,15 @@ std::string ChooseServedModel(const RunCommandOptions& options, const std::strin
                   served.empty() ? "nothing" : fmt::format("{}", fmt::join(served, ", "))));
 }
 
+// Keeps the process (and its metrics endpoint) alive so that a scraper polling every
+// `linger_s` seconds or faster sees a short run's final values; Ctrl-C ends it early.
+void LingerForScrapers(double linger_s, const std::atomic<bool>& stop) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(linger_s);
+  while (!stop.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 int Run(RunCommandOptions& options) {
   const bool remote = options.engine == "openai";
   if (options.engine != "reference" && !remote) {
@@ -368,6 +383,7 @@ int Run(RunCommandOptions& options) {
   }
   // Fail on bad settings before the model loads (seconds on a small machine).
   (void)ParseSloOption(options.slo);
+  CheckMetricsOptions(options.metrics);
   harness::CheckLoadSettings(MakeLoadSettings(
       options.workload,
       !options.workload.concurrency || options.workload.rate_per_s || options.workload.replay,
@@ -390,6 +406,11 @@ int Run(RunCommandOptions& options) {
   }
   // Opening the store first: a bad --db fails before the engine spends time loading.
   auto store = results::ResultsStore::OpenForWriting(options.db_path);
+  // Then the metrics port: an address that was asked for and is taken fails before the engine
+  // loads too.
+  const std::unique_ptr<exporter::MetricsEndpoint> metrics = OpenMetricsEndpoint(options.metrics);
+  exporter::LiveRunExporter live;
+  if (metrics) metrics->Add(live.collectable());
   std::unique_ptr<RunCollectors> collectors;
   std::unique_ptr<Engine> engine;
   std::int32_t vocab_size = 0;
@@ -432,7 +453,7 @@ int Run(RunCommandOptions& options) {
   }
   if (options.engine_warmup) WarmUpEngine(*engine);
   const std::atomic<bool>& stop = InstallInterruptHandler();
-  RunDriver driver(options, *engine, *collectors, vocab_size, stop);
+  RunDriver driver(options, *engine, *collectors, vocab_size, stop, metrics ? &live : nullptr);
 
   std::vector<ReportedRun> runs;
   nlohmann::json group_json;
@@ -530,6 +551,7 @@ int Run(RunCommandOptions& options) {
   }
   SayWhereResultsAre(options);
   engine->Shutdown();
+  if (metrics && options.metrics.linger_s > 0) LingerForScrapers(options.metrics.linger_s, stop);
   if (stop.load()) return 130;
   return 0;
 }
@@ -645,6 +667,7 @@ void AddRunCommand(CLI::App& app, CommandAction* action) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   AddCollectorOptions(*run, options->collectors);
+  AddMetricsOptions(*run, options->metrics, /*with_linger=*/true);
   run->add_option("--label", options->labels, "KEY=VALUE tag for the run (repeatable)");
   run->add_option("--name", options->name, "name of the run (default: the scenario)");
   run->add_flag("--json", options->json, "print the summary as JSON");

@@ -11,8 +11,10 @@
 #include "engine_options.h"
 #include "infermeter/engines/openai_server.h"
 #include "infermeter/engines/reference_engine.h"
+#include "infermeter/exporter/engine_stats_collectable.h"
 #include "infermeter/models/kv_cache.h"
 #include "interrupt.h"
+#include "metrics_options.h"
 
 namespace infermeter::cli {
 namespace {
@@ -21,6 +23,7 @@ struct ServeOptions {
   engines::ReferenceEngineOptions engine;
   engines::OpenAiServerOptions server;
   std::string served_model_name;
+  MetricsOptions metrics;
 };
 
 bool IsLoopback(const std::string& host) {
@@ -47,6 +50,7 @@ std::vector<std::pair<std::string, std::string>> CacheConfig(
 }
 
 int RunServe(const ServeOptions& options) {
+  CheckMetricsOptions(options.metrics);
   const std::atomic<bool>& interrupted = InstallInterruptHandler();
   const models::Architecture arch = engines::ResolveModel(options.engine.model);
   const auto engine = engines::MakeReferenceEngine(options.engine);
@@ -72,8 +76,14 @@ int RunServe(const ServeOptions& options) {
                            port, name)
             << std::endl;
 
+  // The engine's own state for Prometheus, beside the vLLM-named /metrics on the serving port.
+  const std::unique_ptr<exporter::MetricsEndpoint> metrics = OpenMetricsEndpoint(options.metrics);
+  const auto engine_stats = std::make_shared<exporter::EngineStatsCollectable>(*engine, name);
+  if (metrics) metrics->Add(engine_stats);
+
   while (!interrupted.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   server.Stop();
+  if (metrics) metrics->Remove(engine_stats);
   engine->Shutdown();
   std::cerr << "infermeter serve: stopped\n";
   return 0;
@@ -101,6 +111,7 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
                    "connections served at once: one thread each, held for a whole stream")
       ->capture_default_str()
       ->check(CLI::Range(1, 65536));
+  AddMetricsOptions(*serve, options->metrics, /*with_linger=*/false);
   serve->callback([options, action] { *action = [options] { return RunServe(*options); }; });
 }
 

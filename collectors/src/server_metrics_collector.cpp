@@ -399,7 +399,7 @@ void ServerMetricsCollector::Summarize(const harness::CollectorSummaryInput& inp
   if (waiting.peak) add("server_waiting_requests_peak", *waiting.peak, "requests");
 
   const auto increase = [&](CounterIndex i) { return s.counters[i].increase(); };
-  if (const auto v = increase(kPreemptions)) add("server_preemptions", *v, "");
+  if (const auto v = increase(kPreemptions)) add("server_preemptions", *v, "preemptions");
   const auto hits = increase(kPrefixHits);
   const auto queries = increase(kPrefixQueries);
   if (hits) add("server_prefix_cache_hits", *hits, "tokens");

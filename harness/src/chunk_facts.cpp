@@ -37,15 +37,10 @@ std::optional<std::int64_t> RequestEndNs(const results::RequestRecord& request) 
 
 void AppendTokenGaps(const std::vector<results::ChunkArrival>& chunks,
                      std::vector<WeightedValue>& out) {
-  std::optional<std::int64_t> previous_ns;
-  for (const results::ChunkArrival& chunk : chunks) {
-    if (chunk.tokens <= 0) continue;
-    if (previous_ns) {
-      const double tokens = chunk.tokens;
-      out.push_back({.value = NsToMs(chunk.time_ns - *previous_ns) / tokens, .weight = tokens});
-    }
-    previous_ns = chunk.time_ns;
-  }
+  ForEachTokenGap(chunks, [&out](std::int64_t gap_ns, std::int32_t tokens) {
+    const double weight = tokens;
+    out.push_back({.value = NsToMs(gap_ns) / weight, .weight = weight});
+  });
 }
 
 }  // namespace infermeter::harness::detail

@@ -16,16 +16,21 @@
 namespace infermeter::harness {
 namespace {
 
-// Stores every measured request; warm-up requests are awaited but never stored.
+// Stores every measured request, and shows it to the run's listener; warm-up requests are
+// awaited but never stored.
 class StoringObserver final : public RequestObserver {
  public:
-  explicit StoringObserver(results::ResultsWriter& writer) : writer_(writer) {}
+  StoringObserver(results::ResultsWriter& writer, RunListener* listener)
+      : writer_(writer), listener_(listener) {}
   void OnRequestFinished(results::RequestRecord record, bool warmup) override {
-    if (!warmup) writer_.Add(std::move(record));
+    if (warmup) return;
+    if (listener_) listener_->OnRequestFinished(record);
+    writer_.Add(std::move(record));
   }
 
  private:
   results::ResultsWriter& writer_;
+  RunListener* listener_;
 };
 
 // Figures about the client itself, so users can see whether it kept up.
@@ -51,9 +56,10 @@ RunOutcome RunBenchmark(Engine& engine, const SampleSource& source, const RunSet
   RunOutcome outcome;
   outcome.run = store.BeginRun(info);
   const RunId run = outcome.run;
+  RunListener* const listener = control.listener;
   try {
     results::ResultsWriter writer(db_path);
-    StoringObserver observer(writer);
+    StoringObserver observer(writer, listener);
     LoadGenerator generator(engine, source, settings.load, run, observer);
 
     LatencyCollector latency(settings.slo);
@@ -76,15 +82,27 @@ RunOutcome RunBenchmark(Engine& engine, const SampleSource& source, const RunSet
       }
     }
     latency.Start(context);
+    if (listener) {
+      listener->OnRunStarted({.run = run,
+                              .info = &info,
+                              .slo = settings.slo,
+                              .start_unix_ns = info.clock_origin.wall_unix_ns});
+    }
 
     std::function<void()> progress;
     if (control.on_progress) {
       progress = [&control, &generator] { control.on_progress(generator.Progress()); };
     }
     static const std::atomic<bool> kNeverStop{false};
+    std::function<void(const std::vector<results::SampleRecord>&)> on_samples;
+    if (listener) {
+      on_samples = [listener, &generator](const std::vector<results::SampleRecord>& samples) {
+        listener->OnSampled(generator.Progress(), samples);
+      };
+    }
     {
       SamplingThread sampler(collectors, writer, settings.sample_interval_ns, progress,
-                             control.progress_interval_ns);
+                             control.progress_interval_ns, std::move(on_samples));
       outcome.load = generator.Run(control.stop ? *control.stop : kNeverStop);
       sampler.Stop();
     }
@@ -120,10 +138,27 @@ RunOutcome RunBenchmark(Engine& engine, const SampleSource& source, const RunSet
     outcome.status =
         interrupted ? results::RunStatus::kInterrupted : results::RunStatus::kCompleted;
     store.SetRunValidity(run, outcome.verdict.validity, outcome.verdict.reasons);
-    store.FinishRun(run, outcome.status, WallNs());
+    const std::int64_t end_unix_ns = WallNs();
+    store.FinishRun(run, outcome.status, end_unix_ns);
+    if (listener) {
+      listener->OnRunFinished({.run = run,
+                               .status = outcome.status,
+                               .validity = outcome.verdict.validity,
+                               .metrics = &outcome.metrics,
+                               .end_unix_ns = end_unix_ns});
+    }
   } catch (...) {
+    const std::int64_t end_unix_ns = WallNs();
+    if (listener) {
+      static const std::vector<results::RunMetric> kNoMetrics;
+      listener->OnRunFinished({.run = run,
+                               .status = results::RunStatus::kFailed,
+                               .validity = std::nullopt,
+                               .metrics = &kNoMetrics,
+                               .end_unix_ns = end_unix_ns});
+    }
     try {
-      store.FinishRun(run, results::RunStatus::kFailed, WallNs());
+      store.FinishRun(run, results::RunStatus::kFailed, end_unix_ns);
     } catch (const std::exception& e) {
       spdlog::error("run {} could not be marked failed: {}", run.value, e.what());
     }

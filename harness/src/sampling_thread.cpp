@@ -7,14 +7,17 @@
 
 namespace infermeter::harness {
 
-SamplingThread::SamplingThread(std::vector<Collector*> collectors, results::ResultsWriter& writer,
-                               std::int64_t sample_interval_ns, std::function<void()> on_progress,
-                               std::int64_t progress_interval_ns)
+SamplingThread::SamplingThread(
+    std::vector<Collector*> collectors, results::ResultsWriter& writer,
+    std::int64_t sample_interval_ns, std::function<void()> on_progress,
+    std::int64_t progress_interval_ns,
+    std::function<void(const std::vector<results::SampleRecord>&)> on_samples)
     : collectors_(std::move(collectors)),
       writer_(writer),
       sample_interval_ns_(std::max<std::int64_t>(sample_interval_ns, 1'000'000)),
       on_progress_(std::move(on_progress)),
       progress_interval_ns_(std::max<std::int64_t>(progress_interval_ns, 10'000'000)),
+      on_samples_(std::move(on_samples)),
       thread_([this] { Loop(); }) {}
 
 SamplingThread::~SamplingThread() { Stop(); }
@@ -41,6 +44,7 @@ void SamplingThread::SampleAll(std::int64_t now_ns, bool last) {
       collector->Sample(now_ns, samples);
     }
   }
+  if (on_samples_) on_samples_(samples);
   for (auto& sample : samples) {
     try {
       writer_.Add(std::move(sample));

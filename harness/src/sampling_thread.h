@@ -19,7 +19,8 @@ class SamplingThread {
  public:
   SamplingThread(std::vector<Collector*> collectors, results::ResultsWriter& writer,
                  std::int64_t sample_interval_ns, std::function<void()> on_progress,
-                 std::int64_t progress_interval_ns);
+                 std::int64_t progress_interval_ns,
+                 std::function<void(const std::vector<results::SampleRecord>&)> on_samples = {});
   ~SamplingThread();
   SamplingThread(const SamplingThread&) = delete;
   SamplingThread& operator=(const SamplingThread&) = delete;
@@ -36,6 +37,8 @@ class SamplingThread {
   const std::int64_t sample_interval_ns_;
   std::function<void()> on_progress_;
   const std::int64_t progress_interval_ns_;
+  // Sees each batch of samples before the writer takes it (a run's live listener).
+  std::function<void(const std::vector<results::SampleRecord>&)> on_samples_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

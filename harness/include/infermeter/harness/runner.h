@@ -14,6 +14,7 @@
 #include "infermeter/harness/collector.h"
 #include "infermeter/harness/load_generator.h"
 #include "infermeter/harness/metrics.h"
+#include "infermeter/harness/run_listener.h"
 #include "infermeter/harness/validity.h"
 #include "infermeter/results/records.h"
 
@@ -35,6 +36,8 @@ struct RunControl {
   // Called on the sampling thread every progress_interval_ns, and once at the end.
   std::function<void(const LoadProgress&)> on_progress;
   std::int64_t progress_interval_ns = 250'000'000;
+  // Follows the run live (the Prometheus exporter); may be null.
+  RunListener* listener = nullptr;
 };
 
 struct RunOutcome {
