@@ -19,8 +19,8 @@ void OnSignal(int) {
     _exit(130);
   }
   constexpr char kMessage[] =
-      "\ninfermeter: stopping: in-flight requests are cancelled and everything recorded is "
-      "kept (Ctrl-C again to exit at once)\n";
+      "\ninfermeter: stopping; everything recorded so far is kept (Ctrl-C again to exit at "
+      "once)\n";
   (void)!write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
 }
 

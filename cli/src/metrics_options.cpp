@@ -1,5 +1,7 @@
 #include "metrics_options.h"
 
+#include <cstdio>
+
 #include <fmt/format.h>
 
 #include "infermeter/core/error.h"
@@ -38,11 +40,12 @@ std::unique_ptr<exporter::MetricsEndpoint> ServeMetricsOn(const exporter::Metric
   if (!address.IsLoopback()) {
     fmt::print(stderr,
                "warning: serving metrics on {}, not a loopback address: anyone who can reach "
-               "the port can read them (run, model and host names included)\n",
-               address.ToString());
+               "the port can read them (run, model, host names and labels included)\n",
+               endpoint->Url());
   }
-  // One line scripts and tests read the port from.
+  // Exactly one such line: scripts and tests read the bound port from it.
   fmt::print(stderr, "infermeter: serving metrics at {}\n", endpoint->Url());
+  std::fflush(stderr);
   return endpoint;
 }
 
@@ -53,7 +56,10 @@ std::unique_ptr<exporter::MetricsEndpoint> OpenMetricsEndpoint(const MetricsOpti
   try {
     return ServeMetricsOn(address);
   } catch (const Error& e) {
-    if (options.address_given()) throw;
+    if (options.address_given()) {
+      throw Error(
+          fmt::format("{}; pick another with --metrics-addr HOST:PORT, or --no-metrics", e.what()));
+    }
     // Only the default was taken (another infermeter on this host): measuring matters more.
     fmt::print(stderr, "note: live metrics are off for this command: {}\n", e.what());
     return nullptr;

@@ -551,8 +551,12 @@ int Run(RunCommandOptions& options) {
   }
   SayWhereResultsAre(options);
   engine->Shutdown();
-  if (metrics && options.metrics.linger_s > 0) LingerForScrapers(options.metrics.linger_s, stop);
-  if (stop.load()) return 130;
+  // A stop while lingering cuts only the lingering short: the runs were complete.
+  const bool interrupted = stop.load();
+  if (metrics && options.metrics.linger_s > 0 && !interrupted) {
+    LingerForScrapers(options.metrics.linger_s, stop);
+  }
+  if (interrupted) return 130;
   return 0;
 }
 

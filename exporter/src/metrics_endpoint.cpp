@@ -52,7 +52,7 @@ MetricsEndpoint::MetricsEndpoint(const MetricsAddress& address) : address_(addre
   } catch (const std::exception& e) {
     throw Error(
         fmt::format("cannot serve metrics on {}: {} (is another process using the "
-                    "port? pick another with --metrics-addr HOST:PORT, or --no-metrics)",
+                    "port, or is the host not an address of this machine?)",
                     address.ToString(), e.what()));
   }
   const std::vector<int> ports = exposer_->GetListeningPorts();
