@@ -5,7 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <algorithm>
+
 #include <set>
 
 #include "infermeter/harness/metrics.h"
@@ -181,7 +182,17 @@ TEST(RunMetricNamesTest, EveryStoredFigureGetsItsOwnWellFormedSeries) {
   };
   for (const auto& [name, unit] : collected) stored.push_back({RunId{1}, name, 1, unit});
 
-  const std::regex valid("infermeter_run_[a-zA-Z0-9_]*[a-zA-Z0-9]");
+  // infermeter_run_[a-zA-Z0-9_]*[a-zA-Z0-9] (without <regex>: GCC 12 warns falsely inside it
+  // under the sanitizer preset's -O2).
+  const auto valid = [](const std::string& family) {
+    const std::string prefix = "infermeter_run_";
+    if (!family.starts_with(prefix) || family.size() == prefix.size() || family.back() == '_') {
+      return false;
+    }
+    return std::all_of(family.begin(), family.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    });
+  };
   const std::set<std::string> stat_labels{"mean", "std", "min", "max",  "p50",
                                           "p90",  "p95", "p99", "p99.9"};
   const auto ends_with = [](const std::string& text, const std::string& suffix) {
@@ -191,7 +202,7 @@ TEST(RunMetricNamesTest, EveryStoredFigureGetsItsOwnWellFormedSeries) {
   for (const results::RunMetric& metric : stored) {
     const RunMetricName name = ExportedRunMetricName(metric.name, metric.unit);
     SCOPED_TRACE(metric.name + " (" + metric.unit + ") -> " + name.family);
-    EXPECT_TRUE(std::regex_match(name.family, valid));
+    EXPECT_TRUE(valid(name.family));
     EXPECT_TRUE(series.emplace(name.family, name.stat).second) << "two figures on one series";
     for (const char* reserved : {"_total", "_count", "_sum", "_bucket", "_created", "_info"}) {
       EXPECT_FALSE(ends_with(name.family, reserved));
