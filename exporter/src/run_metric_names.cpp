@@ -123,6 +123,12 @@ std::vector<RunMetricPoint> ExportedRunMetrics(const std::vector<results::RunMet
 std::string HardwareSummary(std::string_view hardware_json) {
   const nlohmann::json hardware = nlohmann::json::parse(hardware_json, nullptr, false);
   if (!hardware.is_object()) return "unknown";
+  // A remote server's hardware is unknown to the client, whose own devices say nothing about it:
+  // name the server ("server at http://10.0.0.5:8000"); `--label hardware=...` names its devices.
+  if (const std::string device = hardware.value("device", std::string());
+      device.starts_with("server at")) {
+    return device;
+  }
   // Devices of one kind: "8x NAME", or "NAME_A + NAME_B" counted per name when they differ.
   const auto devices = [&hardware](const char* key) {
     std::vector<std::pair<std::string, int>> counts;

@@ -54,7 +54,8 @@ std::string ValidPrometheusName(std::string_view text);
 std::map<std::string, std::string> RunInfoLabels(RunId run, const results::RunInfo& info);
 
 // "8x NVIDIA H100 80GB HBM3", "2x Ascend 910B", or the CPU ("AMD EPYC 7B13 (2 cores)") from
-// the run's hardware description (runs.hardware); "unknown" when it says nothing usable.
+// the run's hardware description (runs.hardware); for a run against a remote server, the server
+// ("server at http://HOST:PORT"); "unknown" when it says nothing usable.
 std::string HardwareSummary(std::string_view hardware_json);
 
 }  // namespace infermeter::exporter
