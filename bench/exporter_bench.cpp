@@ -13,11 +13,11 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <memory>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "infermeter/exporter/live_run_exporter.h"
@@ -87,10 +87,10 @@ BENCHMARK(BM_LiveScrape)->Unit(benchmark::kMicrosecond);
 
 // A results file with `runs` finished runs, each with the summary figures a real run stores.
 std::string MakeResultsFile(std::int64_t runs) {
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("exporter_bench_" + std::to_string(getpid()) + "_" +
-                             std::to_string(runs) + ".db"))
-                               .string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("exporter_bench_" + std::to_string(getpid()) + "_" + std::to_string(runs) + ".db"))
+          .string();
   if (std::filesystem::exists(path)) return path;
   auto store = results::ResultsStore::OpenForWriting(path);
   std::vector<results::RequestRecord> requests;
