@@ -9,11 +9,15 @@
 #include <prometheus/metric_family.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "infermeter/harness/metrics.h"
 
@@ -260,6 +264,54 @@ TEST_F(LiveRunExporterTest, SamplesBecomeGaugesAndCountersInBaseUnits) {
   }
   // Families appear with their first series: nothing about NPUs on this "machine".
   EXPECT_FALSE(scrape.Has("infermeter_mfu_ratio"));
+}
+
+// As in a run: requests on the scheduler thread, samples on the sampling thread (families made
+// on first use), and scrapes from the endpoint's threads, all at once. The totals must come out
+// exact (and the sanitizer preset checks the memory accesses).
+TEST_F(LiveRunExporterTest, RequestsSamplesAndScrapesFromTheirOwnThreads) {
+  Start();
+  constexpr int kRequests = 2000;
+  std::atomic<bool> done{false};
+  std::thread scheduler([&] {
+    for (int i = 0; i < kRequests; ++i) {
+      exporter_.OnRequestFinished(Request(1 + i % 3, 0, {{40, 1}, {50, 2}, {70, 1}}));
+    }
+  });
+  std::thread sampler([&] {
+    for (int i = 0; !done.load(); ++i) {
+      const SampleRecord kv{.run_id = RunId{1},
+                            .time_ns = i,
+                            .source = "kv_cache",
+                            .metric = "kv_used_bytes",
+                            .labels_json = i % 2 ? R"({"kind":"window"})" : "{}",
+                            .value = static_cast<double>(i)};
+      const SampleRecord energy{.run_id = RunId{1},
+                                .time_ns = i,
+                                .source = "nvml",
+                                .metric = "gpu_energy_j",
+                                .labels_json = fmt::format(R"({{"gpu":"{}"}})", i % 4),
+                                .value = static_cast<double>(i)};
+      exporter_.OnSampled({}, {kv, energy});
+    }
+  });
+  std::vector<std::thread> scrapers;
+  for (int t = 0; t < 2; ++t) {
+    scrapers.emplace_back([&] {
+      while (!done.load()) (void)exporter_.collectable()->Collect();
+    });
+  }
+  scheduler.join();
+  done = true;
+  sampler.join();
+  for (auto& scraper : scrapers) scraper.join();
+  const Scrape scrape = Collect();
+  EXPECT_EQ(scrape.Value("infermeter_requests_total", {{"run_id", "1"}, {"status", "ok"}}),
+            kRequests);
+  EXPECT_EQ(scrape.Value("infermeter_output_tokens_total"), 4.0 * kRequests);
+  EXPECT_EQ(scrape.Get("infermeter_inter_token_latency_seconds", {{"run_id", "1"}})
+                .histogram.sample_count,
+            3u * kRequests);
 }
 
 TEST_F(LiveRunExporterTest, RunInfoSaysRunningThenHowTheRunEnded) {
