@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 SMALL_RUN = ["--workload", "synthetic", "--requests", "2", "--concurrency", "2",
@@ -108,6 +109,24 @@ def main():
         expect('infermeter_engine_kv_cache_capacity_bytes{model="v4-mini"}' in body and
                "infermeter_engine_generated_tokens_total" in body,
                "serve exports the engine's KV cache and token counters")
+        # Anything but GET /metrics gets an HTTP error and the process goes on serving (Debian's
+        # civetweb crashed writing its own error pages: one browser tab on / ended the run).
+        base = url[:-len("/metrics")]
+        for method, path, status in (("GET", "/", 404), ("POST", "/metrics", 405),
+                                     ("HEAD", "/metrics", 405), ("GET", "/metrics/x", 404)):
+            try:
+                urllib.request.urlopen(urllib.request.Request(base + path, method=method),
+                                       timeout=10)
+                got = 200
+            except urllib.error.HTTPError as error:
+                got = error.code
+            expect(got == status, f"{method} {path} is answered {status}, got {got}")
+        with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1]))) as raw:
+            raw.sendall(b"garbage\r\n\r\n")
+            expect(raw.recv(64).startswith(b"HTTP/1.1 400"), "a malformed request is answered 400")
+        expect(serve.poll() is None, "and serve is still running")
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = response.read().decode()
         check = subprocess.run(["promtool", "check", "metrics"], input=body, text=True,
                                capture_output=True)
         expect(check.returncode == 0 and not (check.stdout + check.stderr).strip(),
