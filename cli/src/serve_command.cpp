@@ -26,10 +26,6 @@ struct ServeOptions {
   MetricsOptions metrics;
 };
 
-bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
 // What vLLM's cache_config_info says, as far as it is true of the reference engine. Its blocks
 // hold `block_tokens` tokens of every layer; num_gpu_blocks counts blocks of the long-context
 // size (the bounded sliding-window ring is left out), so blocks x block_size is the context the
@@ -60,7 +56,7 @@ int RunServe(const ServeOptions& options) {
   model.cache_config = CacheConfig(options.engine, arch);
   const std::string name = model.name;
 
-  if (!IsLoopback(options.server.host)) {
+  if (!exporter::MetricsAddress{.host = options.server.host}.IsLoopback()) {
     std::cerr << fmt::format(
         "infermeter serve: warning: listening on {}, not a loopback address; the server has no "
         "authentication, so anyone who can reach it can use it\n",

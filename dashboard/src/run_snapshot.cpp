@@ -132,16 +132,10 @@ void AddInterTokenCdf(results::Database& db, RunId run, const std::vector<Reques
     const std::vector<std::uint8_t> blob = s.ColumnBlob(1);
     const std::vector<results::ChunkArrival> chunks =
         results::DecodeChunkArrivals(blob, it->second);
-    std::optional<std::int64_t> previous;
-    for (const results::ChunkArrival& chunk : chunks) {
-      if (chunk.tokens <= 0) continue;
-      if (previous) {
-        const double per_token = static_cast<double>(chunk.time_ns - *previous) / kNsPerMs /
-                                 static_cast<double>(chunk.tokens);
-        gaps_ms.insert(gaps_ms.end(), static_cast<std::size_t>(chunk.tokens), per_token);
-      }
-      previous = chunk.time_ns;
-    }
+    results::ForEachTokenGap(chunks, [&gaps_ms](std::int64_t gap_ns, std::int32_t tokens) {
+      const double per_token = static_cast<double>(gap_ns) / kNsPerMs / tokens;
+      gaps_ms.insert(gaps_ms.end(), static_cast<std::size_t>(tokens), per_token);
+    });
   }
   snapshot.itl = LatencyCdf{.points = CdfPoints(gaps_ms, settings.cdf_points),
                             .count = static_cast<std::int64_t>(gaps_ms.size()),

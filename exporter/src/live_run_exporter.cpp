@@ -79,12 +79,9 @@ class LiveRunExporter::Impl {
  public:
   Impl()
       : registry_(std::make_shared<prometheus::Registry>()),
-        run_info_(GaugeFamily(*registry_, "infermeter_run_info",
-                              "A run: what it is and how it ended (value 1).")),
-        run_start_(GaugeFamily(*registry_, "infermeter_run_start_time_seconds",
-                               "Unix time the run started.")),
-        run_end_(
-            GaugeFamily(*registry_, "infermeter_run_end_time_seconds", "Unix time the run ended.")),
+        run_info_(GaugeFamily(*registry_, kRunInfoFamily, kRunInfoHelp)),
+        run_start_(GaugeFamily(*registry_, kRunStartFamily, kRunStartHelp)),
+        run_end_(GaugeFamily(*registry_, kRunEndFamily, kRunEndHelp)),
         requests_(CounterFamily(*registry_, "infermeter_requests_total",
                                 "Measured requests ended, by status (ok, error, cancelled).")),
         errors_(CounterFamily(*registry_, "infermeter_request_errors_total",
@@ -124,8 +121,7 @@ class LiveRunExporter::Impl {
     };
     run->info_labels = RunInfoLabels(start.run, *start.info);
     Labels info = run->info_labels;
-    info.emplace("status", "running");
-    info.emplace("validity", "");
+    SetRunOutcomeLabels(info, results::RunStatus::kRunning, std::nullopt);
     run->info = &run_info_.Add(info);
     run->info->Set(1);
     run_start_.Add(by_run).Set(static_cast<double>(start.start_unix_ns) / kNsPerS);
@@ -190,7 +186,7 @@ class LiveRunExporter::Impl {
     if (t.ttft_ms) run->ttft->Observe(*t.ttft_ms / kMsPerS);
     if (t.tpot_ms) run->tpot->Observe(*t.tpot_ms / kMsPerS);
     if (t.e2e_ms) run->e2e->Observe(*t.e2e_ms / kMsPerS);
-    harness::ForEachTokenGap(r.chunks, [run](std::int64_t gap_ns, std::int32_t tokens) {
+    results::ForEachTokenGap(r.chunks, [run](std::int64_t gap_ns, std::int32_t tokens) {
       const double weight = tokens;
       run->itl->Add(static_cast<double>(gap_ns) / kNsPerS / weight, weight);
     });
@@ -229,8 +225,7 @@ class LiveRunExporter::Impl {
     if (!run) return;
     run_info_.Remove(run->info);
     Labels info = run->info_labels;
-    info.emplace("status", std::string(results::ToString(end.status)));
-    info.emplace("validity", end.validity ? std::string(results::ToString(*end.validity)) : "");
+    SetRunOutcomeLabels(info, end.status, end.validity);
     run_info_.Add(info).Set(1);
     const Labels by_run{{"run_id", run->id}};
     run_end_.Add(by_run).Set(static_cast<double>(end.end_unix_ns) / kNsPerS);
@@ -310,9 +305,7 @@ class LiveRunExporter::Impl {
     std::lock_guard lock(mutex_);
     auto& family = gauges_[name];
     if (!family) {
-      family = &GaugeFamily(*registry_, name,
-                            "A summary figure of a finished run, as stored in run_metrics "
-                            "(docs/PROMETHEUS.md).");
+      family = &GaugeFamily(*registry_, name, kRunSummaryHelp);
     }
     return *family;
   }
@@ -356,8 +349,7 @@ void LiveRunExporter::OnRunStarted(const harness::RunStart& start) { impl_->Star
 void LiveRunExporter::OnRequestFinished(const results::RequestRecord& request) {
   impl_->Request(request);
 }
-void LiveRunExporter::OnSampled(const harness::LoadProgress& /*progress*/,
-                                const std::vector<results::SampleRecord>& samples) {
+void LiveRunExporter::OnSampled(const std::vector<results::SampleRecord>& samples) {
   impl_->Samples(samples);
 }
 void LiveRunExporter::OnRunFinished(const harness::RunEnd& end) { impl_->Finish(end); }

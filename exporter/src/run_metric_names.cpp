@@ -180,4 +180,10 @@ std::map<std::string, std::string> RunInfoLabels(RunId run, const results::RunIn
   return labels;
 }
 
+void SetRunOutcomeLabels(std::map<std::string, std::string>& labels, results::RunStatus status,
+                         std::optional<results::Validity> validity) {
+  labels["status"] = std::string(results::ToString(status));
+  labels["validity"] = validity ? std::string(results::ToString(*validity)) : std::string();
+}
+
 }  // namespace infermeter::exporter

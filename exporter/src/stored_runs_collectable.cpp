@@ -27,8 +27,6 @@ using prometheus::MetricFamily;
 using prometheus::MetricType;
 
 constexpr double kNsPerS = 1e9;
-constexpr const char* kSummaryHelp =
-    "A summary figure of a finished run, as stored in run_metrics (docs/PROMETHEUS.md).";
 // Distinct error messages remembered so each is logged once; more than this and the memory
 // starts again (a message that changes with every read must not grow it without bound).
 constexpr std::size_t kMaxRememberedErrors = 64;
@@ -117,13 +115,12 @@ class StoredRunsCollectable::Impl {
   std::vector<MetricFamily> Collect() {
     std::lock_guard lock(mutex_);
     Refresh();
-    MetricFamily info =
-        Family("infermeter_run_info", "A run: what it is and how it ended (value 1).");
-    MetricFamily start = Family("infermeter_run_start_time_seconds", "Unix time the run started.");
-    MetricFamily end = Family("infermeter_run_end_time_seconds", "Unix time the run ended.");
+    MetricFamily info = Family(kRunInfoFamily, kRunInfoHelp);
+    MetricFamily start = Family(kRunStartFamily, kRunStartHelp);
+    MetricFamily end = Family(kRunEndFamily, kRunEndHelp);
     std::vector<MetricFamily> summary;
     summary.reserve(families_.size());
-    for (const std::string& name : families_) summary.push_back(Family(name, kSummaryHelp));
+    for (const std::string& name : families_) summary.push_back(Family(name, kRunSummaryHelp));
     info.metric.reserve(runs_.size());
     start.metric.reserve(runs_.size());
     end.metric.reserve(runs_.size());
@@ -268,11 +265,9 @@ class StoredRunsCollectable::Impl {
     info.workload_name = row.ColumnText(8);
     info.labels = results::LabelsFromJson(row.ColumnText(9));
     std::map<std::string, std::string> labels = RunInfoLabels(id, info);
-    labels.emplace("status",
-                   std::string(results::ToString(results::ParseRunStatus(row.ColumnText(4)))));
-    labels.emplace("validity", row.IsNull(11) ? std::string()
-                                              : std::string(results::ToString(
-                                                    results::ParseValidity(row.ColumnText(11)))));
+    SetRunOutcomeLabels(
+        labels, results::ParseRunStatus(row.ColumnText(4)),
+        row.IsNull(11) ? std::nullopt : std::optional(results::ParseValidity(row.ColumnText(11))));
     run->info_labels.reserve(labels.size());
     for (auto& [name, value] : labels) run->info_labels.push_back({name, std::move(value)});
     // The live exporter's start time is the run's clock origin (set as it begins); a row without

@@ -37,7 +37,7 @@ std::optional<std::int64_t> RequestEndNs(const results::RequestRecord& request) 
 
 void AppendTokenGaps(const std::vector<results::ChunkArrival>& chunks,
                      std::vector<WeightedValue>& out) {
-  ForEachTokenGap(chunks, [&out](std::int64_t gap_ns, std::int32_t tokens) {
+  results::ForEachTokenGap(chunks, [&out](std::int64_t gap_ns, std::int32_t tokens) {
     const double weight = tokens;
     out.push_back({.value = NsToMs(gap_ns) / weight, .weight = weight});
   });

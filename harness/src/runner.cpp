@@ -96,8 +96,8 @@ RunOutcome RunBenchmark(Engine& engine, const SampleSource& source, const RunSet
     static const std::atomic<bool> kNeverStop{false};
     std::function<void(const std::vector<results::SampleRecord>&)> on_samples;
     if (listener) {
-      on_samples = [listener, &generator](const std::vector<results::SampleRecord>& samples) {
-        listener->OnSampled(generator.Progress(), samples);
+      on_samples = [listener](const std::vector<results::SampleRecord>& samples) {
+        listener->OnSampled(samples);
       };
     }
     {

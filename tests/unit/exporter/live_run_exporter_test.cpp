@@ -205,7 +205,7 @@ TEST_F(LiveRunExporterTest, BatchedInterTokenBucketsEqualObservingEachToken) {
   prometheus::Histogram one_by_one(bounds);
   for (const RequestRecord& r : requests) {
     if (r.status != RequestStatus::kOk) continue;
-    harness::ForEachTokenGap(r.chunks, [&](std::int64_t gap_ns, std::int32_t tokens) {
+    results::ForEachTokenGap(r.chunks, [&](std::int64_t gap_ns, std::int32_t tokens) {
       for (std::int32_t i = 0; i < tokens; ++i) {
         one_by_one.Observe(static_cast<double>(gap_ns) / 1e9 / tokens);
       }
@@ -231,17 +231,17 @@ TEST_F(LiveRunExporterTest, SamplesBecomeGaugesAndCountersInBaseUnits) {
                         .labels_json = std::move(labels),
                         .value = value};
   };
-  exporter_.OnSampled({}, {sample("kv_cache", "kv_used_bytes", 4096),
-                           sample("kv_cache", "kv_used_bytes", 1024, R"({"kind":"window"})"),
-                           sample("kv_cache", "kv_capacity_bytes", 1 << 20),
-                           sample("nvml", "gpu_utilization_percent", 87, R"({"gpu":"1"})"),
-                           sample("nvml", "gpu_energy_j", 10, R"({"gpu":"1"})"),
-                           sample("flops", "flops_total", 1e12),
-                           sample("flops", "request_flops", 5, R"({"request":"7"})"),
-                           sample("latency", "in_flight_requests", 3)});
-  exporter_.OnSampled(
-      {}, {sample("nvml", "gpu_energy_j", 25, R"({"gpu":"1"})"),
-           sample("flops", "flops_total", 3e12), sample("latency", "in_flight_requests", 2)});
+  exporter_.OnSampled({sample("kv_cache", "kv_used_bytes", 4096),
+                       sample("kv_cache", "kv_used_bytes", 1024, R"({"kind":"window"})"),
+                       sample("kv_cache", "kv_capacity_bytes", 1 << 20),
+                       sample("nvml", "gpu_utilization_percent", 87, R"({"gpu":"1"})"),
+                       sample("nvml", "gpu_energy_j", 10, R"({"gpu":"1"})"),
+                       sample("flops", "flops_total", 1e12),
+                       sample("flops", "request_flops", 5, R"({"request":"7"})"),
+                       sample("latency", "in_flight_requests", 3)});
+  exporter_.OnSampled({sample("nvml", "gpu_energy_j", 25, R"({"gpu":"1"})"),
+                       sample("flops", "flops_total", 3e12),
+                       sample("latency", "in_flight_requests", 2)});
   const Scrape scrape = Collect();
   EXPECT_EQ(scrape.Value("infermeter_kv_cache_used_bytes", {{"run_id", "1"}, {"source", "engine"}}),
             4096);
@@ -292,7 +292,7 @@ TEST_F(LiveRunExporterTest, RequestsSamplesAndScrapesFromTheirOwnThreads) {
                                 .metric = "gpu_energy_j",
                                 .labels_json = fmt::format(R"({{"gpu":"{}"}})", i % 4),
                                 .value = static_cast<double>(i)};
-      exporter_.OnSampled({}, {kv, energy});
+      exporter_.OnSampled({kv, energy});
     }
   });
   std::vector<std::thread> scrapers;

@@ -35,8 +35,7 @@ class LiveRunExporter final : public harness::RunListener {
 
   void OnRunStarted(const harness::RunStart& start) override;
   void OnRequestFinished(const results::RequestRecord& request) override;
-  void OnSampled(const harness::LoadProgress& progress,
-                 const std::vector<results::SampleRecord>& samples) override;
+  void OnSampled(const std::vector<results::SampleRecord>& samples) override;
   void OnRunFinished(const harness::RunEnd& end) override;
 
  private:

@@ -53,6 +53,21 @@ std::string ValidPrometheusName(std::string_view text);
 // with "__", is prefixed with "label_").
 std::map<std::string, std::string> RunInfoLabels(RunId run, const results::RunInfo& info);
 
+// How a run stands, as `infermeter_run_info`'s `status` and `validity` labels (validity is
+// empty until the run has a verdict). Both exporters of runs label them this one way.
+void SetRunOutcomeLabels(std::map<std::string, std::string>& labels, results::RunStatus status,
+                         std::optional<results::Validity> validity);
+
+// The families every exporter of runs serves beside the summary figures, and their help.
+inline constexpr const char* kRunInfoFamily = "infermeter_run_info";
+inline constexpr const char* kRunInfoHelp = "A run: what it is and how it ended (value 1).";
+inline constexpr const char* kRunStartFamily = "infermeter_run_start_time_seconds";
+inline constexpr const char* kRunStartHelp = "Unix time the run started.";
+inline constexpr const char* kRunEndFamily = "infermeter_run_end_time_seconds";
+inline constexpr const char* kRunEndHelp = "Unix time the run ended.";
+inline constexpr const char* kRunSummaryHelp =
+    "A summary figure of a finished run, as stored in run_metrics (docs/PROMETHEUS.md).";
+
 // "8x NVIDIA H100 80GB HBM3", "2x Ascend 910B", or the CPU ("AMD EPYC 7B13 (2 cores)") from
 // the run's hardware description (runs.hardware); for a run against a remote server, the server
 // ("server at http://HOST:PORT"); "unknown" when it says nothing usable.

@@ -86,21 +86,6 @@ struct RequestTimings {
 };
 RequestTimings ComputeRequestTimings(const results::RequestRecord& request, const SloSettings& slo);
 
-// Calls gap(gap_ns, tokens) for each token chunk after the first: the time since the previous
-// token chunk and the tokens this one carried. The pooled ITL is gap_ns / tokens, weighted by
-// tokens (RunSummary::itl_ms); chunks with no tokens are skipped.
-template <typename GapFn>
-void ForEachTokenGap(const std::vector<results::ChunkArrival>& chunks, GapFn&& gap) {
-  bool have_previous = false;
-  std::int64_t previous_ns = 0;
-  for (const results::ChunkArrival& chunk : chunks) {
-    if (chunk.tokens <= 0) continue;
-    if (have_previous) gap(chunk.time_ns - previous_ns, chunk.tokens);
-    previous_ns = chunk.time_ns;
-    have_previous = true;
-  }
-}
-
 // One point of a series over the run, at the start of a 1 s bucket (or at an event).
 struct SeriesPoint {
   std::int64_t time_ns = 0;  // run monotonic clock

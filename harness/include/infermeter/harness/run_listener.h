@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "infermeter/core/ids.h"
-#include "infermeter/harness/load_generator.h"
 #include "infermeter/harness/metrics.h"
 #include "infermeter/results/records.h"
 
@@ -43,10 +42,9 @@ class RunListener {
   virtual void OnRunStarted(const RunStart& start) = 0;
   // A measured request (never a warm-up one), on the scheduler thread.
   virtual void OnRequestFinished(const results::RequestRecord& request) = 0;
-  // Every sampling interval, on the sampling thread: the load generator's counters and the
-  // samples just taken (the same rows the results writer gets).
-  virtual void OnSampled(const LoadProgress& progress,
-                         const std::vector<results::SampleRecord>& samples) = 0;
+  // Every sampling interval, on the sampling thread: the samples just taken (the same rows the
+  // results writer gets).
+  virtual void OnSampled(const std::vector<results::SampleRecord>& samples) = 0;
   virtual void OnRunFinished(const RunEnd& end) = 0;
 };
 

@@ -77,6 +77,22 @@ struct ChunkArrival {
   friend bool operator==(const ChunkArrival&, const ChunkArrival&) = default;
 };
 
+// Calls gap(gap_ns, tokens) for each token chunk after the first: the time since the previous
+// token chunk and the tokens this one carried. The pooled ITL is gap_ns / tokens, weighted by
+// tokens (harness::RunSummary::itl_ms); chunks with no tokens are skipped. The one definition of
+// a token gap: the harness's summary, the live exporter and the dashboard all count with it.
+template <typename GapFn>
+void ForEachTokenGap(const std::vector<ChunkArrival>& chunks, GapFn&& gap) {
+  bool have_previous = false;
+  std::int64_t previous_ns = 0;
+  for (const ChunkArrival& chunk : chunks) {
+    if (chunk.tokens <= 0) continue;
+    if (have_previous) gap(chunk.time_ns - previous_ns, chunk.tokens);
+    previous_ns = chunk.time_ns;
+    have_previous = true;
+  }
+}
+
 enum class RequestStatus { kOk, kError, kCancelled };
 std::string_view ToString(RequestStatus status);
 RequestStatus ParseRequestStatus(std::string_view text);
