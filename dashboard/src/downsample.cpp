@@ -61,4 +61,29 @@ std::vector<Point> EvenSubset(const std::vector<Point>& points, std::size_t max_
   return out;
 }
 
+Histogram HistogramOf(const std::vector<double>& sorted_values, std::size_t bins) {
+  Histogram h;
+  if (sorted_values.empty() || bins == 0) return h;
+  const std::size_t n = sorted_values.size();
+  const double from = sorted_values.front();
+  const double to = sorted_values[std::min(n - 1, static_cast<std::size_t>(0.995 * (n - 1)))];
+  h.from = from;
+  if (to <= from) {
+    h.counts.assign(1, 0);
+    for (double v : sorted_values) (v <= from ? h.counts[0] : h.above) += 1;
+    return h;
+  }
+  h.bin_width = (to - from) / static_cast<double>(bins);
+  h.counts.assign(bins, 0);
+  for (double v : sorted_values) {
+    if (v > to) {
+      ++h.above;
+      continue;
+    }
+    const auto bin = static_cast<std::size_t>((v - from) / h.bin_width);
+    ++h.counts[std::min(bin, bins - 1)];
+  }
+  return h;
+}
+
 }  // namespace infermeter::dashboard

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "cancel_check.h"
 #include "infermeter/results/chunk_codec.h"
 #include "infermeter/results/store.h"
 
@@ -15,23 +16,6 @@ namespace {
 
 constexpr double kNsPerMs = 1e6;
 constexpr double kNsPerS = 1e9;
-constexpr std::int64_t kRowsBetweenCancelChecks = 4096;
-
-class CancelCheck {
- public:
-  explicit CancelCheck(const std::atomic<bool>* flag) : flag_(flag) {}
-  void Now() const {
-    if (flag_ && flag_->load(std::memory_order_relaxed)) throw LoadCancelled();
-  }
-  // Cheap enough for every row: looks at the flag every few thousand calls.
-  void EveryFewRows() {
-    if (++rows_ % kRowsBetweenCancelChecks == 0) Now();
-  }
-
- private:
-  const std::atomic<bool>* flag_;
-  std::int64_t rows_ = 0;
-};
 
 // What one row of `requests` gives the snapshot.
 struct RequestRow {
@@ -70,6 +54,17 @@ std::vector<RequestRow> LoadRequestRows(results::Database& db, RunId run, Cancel
   return rows;
 }
 
+// Sorts `values_ms`.
+LatencyCdf MakeLatencyCdf(std::vector<double>& values_ms, const SnapshotSettings& settings,
+                          bool sampled) {
+  LatencyCdf cdf;
+  cdf.points = CdfPoints(values_ms, settings.cdf_points);
+  cdf.histogram = HistogramOf(values_ms, settings.histogram_bins);
+  cdf.count = static_cast<std::int64_t>(values_ms.size());
+  cdf.sampled = sampled;
+  return cdf;
+}
+
 // TTFT, TPOT and E2E from the request columns, as harness/metrics.h defines them for completed
 // requests; the input length vs TTFT scatter; errors by class.
 void AddRequestFigures(const std::vector<RequestRow>& rows, const SnapshotSettings& settings,
@@ -93,14 +88,9 @@ void AddRequestFigures(const std::vector<RequestRow>& rows, const SnapshotSettin
                      static_cast<double>(r.output_tokens - 1));
     }
   }
-  const auto cdf = [&settings](std::vector<double>& values) {
-    return LatencyCdf{.points = CdfPoints(values, settings.cdf_points),
-                      .count = static_cast<std::int64_t>(values.size()),
-                      .sampled = false};
-  };
-  snapshot.ttft = cdf(ttft);
-  snapshot.tpot = cdf(tpot);
-  snapshot.e2e = cdf(e2e);
+  snapshot.ttft = MakeLatencyCdf(ttft, settings, /*sampled=*/false);
+  snapshot.tpot = MakeLatencyCdf(tpot, settings, /*sampled=*/false);
+  snapshot.e2e = MakeLatencyCdf(e2e, settings, /*sampled=*/false);
   snapshot.input_tokens_vs_ttft_ms = EvenSubset(scatter, settings.scatter_points);
 }
 
@@ -137,9 +127,7 @@ void AddInterTokenCdf(results::Database& db, RunId run, const std::vector<Reques
       gaps_ms.insert(gaps_ms.end(), static_cast<std::size_t>(tokens), per_token);
     });
   }
-  snapshot.itl = LatencyCdf{.points = CdfPoints(gaps_ms, settings.cdf_points),
-                            .count = static_cast<std::int64_t>(gaps_ms.size()),
-                            .sampled = stride > 1};
+  snapshot.itl = MakeLatencyCdf(gaps_ms, settings, /*sampled=*/stride > 1);
 }
 
 void AddSessions(const std::vector<RequestRow>& rows, std::int64_t start_ns,

@@ -5,7 +5,8 @@
 #include <utility>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+
+#include "infermeter/results/hardware_summary.h"
 
 namespace infermeter::exporter {
 namespace {
@@ -120,51 +121,14 @@ std::vector<RunMetricPoint> ExportedRunMetrics(const std::vector<results::RunMet
   return points;
 }
 
-std::string HardwareSummary(std::string_view hardware_json) {
-  const nlohmann::json hardware = nlohmann::json::parse(hardware_json, nullptr, false);
-  if (!hardware.is_object()) return "unknown";
-  // A remote server's hardware is unknown to the client, whose own devices say nothing about it:
-  // name the server ("server at http://10.0.0.5:8000"); `--label hardware=...` names its devices.
-  if (const std::string device = hardware.value("device", std::string());
-      device.starts_with("server at")) {
-    return device;
-  }
-  // Devices of one kind: "8x NAME", or "NAME_A + NAME_B" counted per name when they differ.
-  const auto devices = [&hardware](const char* key) {
-    std::vector<std::pair<std::string, int>> counts;
-    const auto it = hardware.find(key);
-    if (it == hardware.end() || !it->is_array()) return std::string();
-    for (const auto& device : *it) {
-      const std::string name =
-          device.is_object() ? device.value("name", std::string("unknown")) : "unknown";
-      if (!counts.empty() && counts.back().first == name) {
-        ++counts.back().second;
-      } else {
-        counts.emplace_back(name, 1);
-      }
-    }
-    std::string out;
-    for (const auto& [name, count] : counts) {
-      if (!out.empty()) out += " + ";
-      out += fmt::format("{}x {}", count, name);
-    }
-    return out;
-  };
-  if (std::string gpus = devices("gpus"); !gpus.empty()) return gpus;
-  if (std::string npus = devices("npus"); !npus.empty()) return npus;
-  const std::string cpu = hardware.value("cpu_model", std::string());
-  if (cpu.empty()) return "unknown";
-  const int cores = hardware.value("logical_cores", 0);
-  return cores > 0 ? fmt::format("{} ({} cores)", cpu, cores) : cpu;
-}
-
 std::map<std::string, std::string> RunInfoLabels(RunId run, const results::RunInfo& info) {
-  std::map<std::string, std::string> labels{{"run_id", std::to_string(run.value)},
-                                            {"name", info.name},
-                                            {"engine", info.engine},
-                                            {"model", info.model},
-                                            {"hardware", HardwareSummary(info.hardware_json)},
-                                            {"workload", info.workload_name}};
+  std::map<std::string, std::string> labels{
+      {"run_id", std::to_string(run.value)},
+      {"name", info.name},
+      {"engine", info.engine},
+      {"model", info.model},
+      {"hardware", results::HardwareSummary(info.hardware_json)},
+      {"workload", info.workload_name}};
   static const std::set<std::string, std::less<>> kOurs{
       "run_id", "name", "engine", "model", "workload", "status", "validity", "job", "instance"};
   for (const auto& [key, value] : info.labels) {

@@ -1,20 +1,15 @@
 #include "infermeter/exporter/stored_runs_collectable.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <utility>
 
-#include <fmt/format.h>
-
 #include "infermeter/core/error.h"
 #include "infermeter/core/log.h"
 #include "infermeter/exporter/run_metric_names.h"
+#include "infermeter/results/file_state.h"
 #include "infermeter/results/schema.h"
 #include "infermeter/results/sqlite.h"
 #include "infermeter/results/store.h"
@@ -31,51 +26,12 @@ constexpr double kNsPerS = 1e9;
 // starts again (a message that changes with every read must not grow it without bound).
 constexpr std::size_t kMaxRememberedErrors = 64;
 
-// What stat(2) says of the file. The connection is reopened when any of it changes: a new inode
-// is another file under the same name, and a changed size or modification time with the same
-// inode may be a rewrite behind SQLite's back (a checkpoint also changes them: reopening is
+// The connection is reopened when the file's stat(2) state changes (results/file_state.h): a new
+// inode is another file under the same name, and a changed size or modification time with the
+// same inode may be a rewrite behind SQLite's back (a checkpoint also changes them: reopening is
 // cheap, and the figures of unchanged runs are kept).
-struct FileState {
-  std::uint64_t device = 0;
-  std::uint64_t inode = 0;
-  std::int64_t size = 0;
-  std::int64_t mtime_ns = 0;
-  bool SameFile(const FileState& other) const {
-    return device == other.device && inode == other.inode;
-  }
-  friend bool operator==(const FileState&, const FileState&) = default;
-};
-
-// Throws Error naming the file when it is not there.
-FileState StatFile(const std::string& path) {
-  struct stat status {};
-  if (::stat(path.c_str(), &status) != 0) {
-    throw Error(fmt::format("{}: {}", path, std::strerror(errno)));
-  }
-  return {.device = static_cast<std::uint64_t>(status.st_dev),
-          .inode = static_cast<std::uint64_t>(status.st_ino),
-          .size = static_cast<std::int64_t>(status.st_size),
-          .mtime_ns = static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1'000'000'000 +
-                      static_cast<std::int64_t>(status.st_mtim.tv_nsec)};
-}
-
-// One consistent view of the file while the runs and their figures are read.
-// (results::Transaction begins IMMEDIATE, which a read-only connection cannot.)
-class ReadSnapshot {
- public:
-  explicit ReadSnapshot(results::Database& db) : db_(db) { db_.Execute("BEGIN"); }
-  ~ReadSnapshot() {
-    try {
-      db_.Execute("ROLLBACK");
-    } catch (const std::exception&) {  // nothing was written: closing the connection ends it
-    }
-  }
-  ReadSnapshot(const ReadSnapshot&) = delete;
-  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
-
- private:
-  results::Database& db_;
-};
+using results::FileState;
+using results::StatFile;
 
 // Finished runs, with what their series are made of. Every column is part of the row's
 // signature, so a run whose row changed (validity set late, labels edited) is read again.
@@ -233,7 +189,8 @@ class StoredRunsCollectable::Impl {
   // Reads the finished runs; a run's figures only when it is new or its row changed (or all of
   // them when `!reuse`). Leaves `runs_` as it was when it throws.
   void ReadChanges(results::Database& db, bool reuse) {
-    ReadSnapshot snapshot(db);
+    // One consistent view of the file while the runs and their figures are read.
+    results::ReadTransaction snapshot(db);
     results::Statement rows(db, kRunsQuery);
     std::map<std::int64_t, std::shared_ptr<const StoredRun>> next;
     ++counts_.run_lists;

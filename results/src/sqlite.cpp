@@ -179,4 +179,11 @@ void Transaction::Commit() {
   done_ = true;
 }
 
+ReadTransaction::ReadTransaction(Database& db) : db_(db) { db_.Execute("BEGIN"); }
+
+ReadTransaction::~ReadTransaction() {
+  // Never throws: nothing was written, and closing the connection ends the transaction anyway.
+  sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
 }  // namespace infermeter::results

@@ -105,7 +105,9 @@ ResultsStore ResultsStore::OpenForWriting(const std::string& path, int page_size
   return ResultsStore(std::move(db));
 }
 
-ResultsStore ResultsStore::OpenForReading(const std::string& path) {
+namespace {
+
+void RequireExistingFile(const std::string& path) {
   if (!std::filesystem::exists(path)) {
     throw Error(
         fmt::format("no results database at '{}' (pass --db FILE or set INFERMETER_DB)", path));
@@ -113,8 +115,23 @@ ResultsStore ResultsStore::OpenForReading(const std::string& path) {
   if (std::filesystem::is_directory(path)) {
     throw Error(fmt::format("'{}' is a directory; expected a results database file", path));
   }
+}
+
+}  // namespace
+
+ResultsStore ResultsStore::OpenForReading(const std::string& path) {
+  RequireExistingFile(path);
   Database db(path, OpenMode::kReadOnly);
   RequireCurrentSchema(db);
+  ConfigureConnection(db, /*writer=*/false);
+  return ResultsStore(std::move(db));
+}
+
+ResultsStore ResultsStore::OpenForEditing(const std::string& path) {
+  RequireExistingFile(path);
+  Database db(path, OpenMode::kReadWrite);
+  RequireCurrentSchema(db);
+  // Not a run writer: the file is already in WAL mode; foreign keys make a delete cascade.
   ConfigureConnection(db, /*writer=*/false);
   return ResultsStore(std::move(db));
 }
@@ -160,6 +177,25 @@ void ResultsStore::FinishRun(RunId run, RunStatus status, std::int64_t finished_
   s.Run();
   if (db_.Changes() != 1)
     throw Error(fmt::format("no run with id {} in '{}'", run.value, db_.path()));
+}
+
+void ResultsStore::RenameRun(RunId run, const std::string& name) {
+  Statement s(db_, "UPDATE runs SET name = ? WHERE id = ?");
+  s.Bind(1, name);
+  s.Bind(2, run.value);
+  s.Run();
+  if (db_.Changes() != 1)
+    throw Error(fmt::format("no run with id {} in '{}'", run.value, db_.path()));
+}
+
+void ResultsStore::DeleteRun(RunId run) {
+  Transaction transaction(db_);
+  Statement s(db_, "DELETE FROM runs WHERE id = ?");
+  s.Bind(1, run.value);
+  s.Run();
+  if (db_.Changes() != 1)
+    throw Error(fmt::format("no run with id {} in '{}'", run.value, db_.path()));
+  transaction.Commit();
 }
 
 void ResultsStore::SetRunValidity(RunId run, Validity validity,

@@ -140,7 +140,11 @@ class ResultsWriter::Connection {
     if (known_runs_.contains(run.value)) return;
     find_run_.Reset();
     find_run_.Bind(1, run.value);
-    if (!find_run_.Step()) {
+    const bool found = find_run_.Step();
+    // A SELECT left mid-way keeps its read snapshot after COMMIT: once another connection
+    // commits, every later BEGIN IMMEDIATE would fail with SQLITE_BUSY_SNAPSHOT.
+    find_run_.Reset();
+    if (!found) {
       throw SqliteError(SQLITE_CONSTRAINT_FOREIGNKEY,
                         fmt::format("no run with id {} (rows must belong to a run started with "
                                     "ResultsStore::BeginRun)",

@@ -71,6 +71,22 @@ TEST(Sqlite, TransactionRollsBackWhenAnExceptionUnwinds) {
   EXPECT_EQ(db.QueryInt("SELECT count(*) FROM t"), 0);
 }
 
+TEST(Sqlite, ReadTransactionSeesOneSnapshotWhileAWriterCommits) {
+  testing::TempDir dir;
+  const std::string path = dir.File("snapshot.db");
+  Database writer(path, OpenMode::kReadWriteCreate);
+  ASSERT_EQ(writer.QueryText("PRAGMA journal_mode = WAL"), "wal");
+  writer.Execute("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)");
+  Database reader(path, OpenMode::kReadOnly);
+  {
+    ReadTransaction snapshot(reader);
+    EXPECT_EQ(reader.QueryInt("SELECT count(*) FROM t"), 1);
+    writer.Execute("INSERT INTO t VALUES (2)");  // never blocked by the reader
+    EXPECT_EQ(reader.QueryInt("SELECT count(*) FROM t"), 1);
+  }
+  EXPECT_EQ(reader.QueryInt("SELECT count(*) FROM t"), 2);
+}
+
 TEST(Sqlite, ErrorsCarrySqlitesMessageAndTheStatement) {
   Database db(":memory:", OpenMode::kReadWriteCreate);
   try {

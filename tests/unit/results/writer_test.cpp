@@ -136,6 +136,24 @@ TEST_F(WriterTest, ALockedDatabaseLosesNothing) {
   EXPECT_GE(writer.Stats().failed_transactions, 1);
 }
 
+// Another connection committing between two batches (a second run begun, a run renamed in the
+// dashboard) must not leave the writer on a stale snapshot, failing every batch after it.
+TEST_F(WriterTest, CommitsByAnotherConnectionBetweenBatches) {
+  ResultsWriter writer(path_, {.flush_interval_ms = 10, .busy_timeout_ms = 200});
+  writer.Add(Request(1));
+  writer.Flush();
+  auto store = ResultsStore::OpenForWriting(path_);
+  const RunId second = store.BeginRun({.name = "second"});
+  writer.Add(Request(2));
+  writer.Add(RunMetric{second, "output_tokens_per_s", 1, "tokens/s"});
+  writer.Flush();
+  store.RenameRun(run_, "renamed");
+  writer.Add(Request(3));
+  writer.Flush();
+  EXPECT_EQ(CountRequests(), 3);
+  EXPECT_EQ(writer.Stats().failed_transactions, 0);
+}
+
 TEST_F(WriterTest, AddAfterCloseThrows) {
   ResultsWriter writer(path_);
   writer.Add(Request(1));

@@ -30,6 +30,7 @@ struct SnapshotSettings {
   std::size_t scatter_points = 5000;        // input length vs TTFT
   std::size_t itl_sample_requests = 20000;  // requests whose chunks are decoded for the ITL CDF
   std::size_t sessions = 200;               // sessions on the per-session timeline
+  std::size_t histogram_bins = 50;          // per latency histogram
 };
 
 // A collector's series (samples table), x in seconds from the run's first send.
@@ -44,6 +45,7 @@ struct Series {
 // A latency CDF: x in milliseconds, y the fraction of requests (or tokens, for ITL) at or below.
 struct LatencyCdf {
   std::vector<Point> points;
+  Histogram histogram;     // of the same values, in ms
   std::int64_t count = 0;  // values it was drawn from
   bool sampled = false;    // from a subset of requests (ITL of a large run): say so on the chart
 };

@@ -47,10 +47,10 @@ std::vector<RunMetricPoint> ExportedRunMetrics(const std::vector<results::RunMet
 // [a-zA-Z0-9_] become '_', and a leading digit gets a '_' before it.
 std::string ValidPrometheusName(std::string_view text);
 
-// The labels of `infermeter_run_info` for a run: run_id, name, engine, model, hardware (a short
-// description from the hardware JSON, or the user's own `hardware` label), workload, and each
-// user label (its key made a valid label name; a key that clashes with one of ours, or starts
-// with "__", is prefixed with "label_").
+// The labels of `infermeter_run_info` for a run: run_id, name, engine, model, hardware
+// (results::HardwareSummary of the hardware JSON, or the user's own `hardware` label), workload,
+// and each user label (its key made a valid label name; a key that clashes with one of ours, or
+// starts with "__", is prefixed with "label_").
 std::map<std::string, std::string> RunInfoLabels(RunId run, const results::RunInfo& info);
 
 // How a run stands, as `infermeter_run_info`'s `status` and `validity` labels (validity is
@@ -67,10 +67,5 @@ inline constexpr const char* kRunEndFamily = "infermeter_run_end_time_seconds";
 inline constexpr const char* kRunEndHelp = "Unix time the run ended.";
 inline constexpr const char* kRunSummaryHelp =
     "A summary figure of a finished run, as stored in run_metrics (docs/PROMETHEUS.md).";
-
-// "8x NVIDIA H100 80GB HBM3", "2x Ascend 910B", or the CPU ("AMD EPYC 7B13 (2 cores)") from
-// the run's hardware description (runs.hardware); for a run against a remote server, the server
-// ("server at http://HOST:PORT"); "unknown" when it says nothing usable.
-std::string HardwareSummary(std::string_view hardware_json);
 
 }  // namespace infermeter::exporter

@@ -138,4 +138,18 @@ class Transaction {
   bool done_ = false;
 };
 
+// BEGIN (deferred) on construction, ROLLBACK in the destructor: the reads in between see one
+// snapshot of the file, however many commits a writer makes meanwhile (WAL). For readers, whose
+// read-only connections cannot BEGIN IMMEDIATE. Not to be shared between threads.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Database& db);
+  ~ReadTransaction();
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  Database& db_;
+};
+
 }  // namespace infermeter::results

@@ -47,11 +47,20 @@ class ResultsStore {
   // Opens read-only. Throws Error with a clear message when the file is missing, corrupt, not an
   // infermeter file, or at another schema version.
   static ResultsStore OpenForReading(const std::string& path);
+  // Opens an existing file at the current schema for the user's own edits (rename, delete in the
+  // dashboard): never creates or migrates, and fails as OpenForReading does.
+  static ResultsStore OpenForEditing(const std::string& path);
 
   // Inserts a run with status `running`, created now. Returns its id.
   RunId BeginRun(const RunInfo& info);
   // Sets the final status and finish time. Throws Error if the run does not exist.
   void FinishRun(RunId run, RunStatus status, std::int64_t finished_unix_ns);
+  // Renames a run (runs.name). Throws Error if the run does not exist.
+  void RenameRun(RunId run, const std::string& name);
+  // Deletes a run and everything recorded for it (requests, chunks, samples, figures cascade),
+  // in one transaction. Throws Error if the run does not exist. A run still being written must
+  // not be deleted: its writer would then fail (the caller asks the user first).
+  void DeleteRun(RunId run);
   // Stores the run's verdict and its reasons (empty for a valid run).
   void SetRunValidity(RunId run, Validity validity, const std::vector<std::string>& reasons);
   // Stores what each collector did: {"flops": {"flops_source": ..., "peak_source": ...},
