@@ -195,6 +195,7 @@ QChart* MakeBarChart(const QString& title, const QStringList& categories, const 
   x->append(categories);
   auto* y = NewAxis(y_title);
   y->setRange(0, max_value > 0 ? max_value * 1.15 : 1);
+  y->applyNiceNumbers();
   chart->addAxis(x, Qt::AlignBottom);
   chart->addAxis(y, Qt::AlignLeft);
   series->attachAxis(x);
