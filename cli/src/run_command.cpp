@@ -332,9 +332,6 @@ void SayWhereResultsAre(const RunCommandOptions& options) {
     std::cout << fmt::format("Open the dashboard: {} {}\n",
                              (self.parent_path() / "infermeter-dashboard").string(),
                              options.db_path);
-  } else {
-    std::cout << "The desktop dashboard (infermeter-dashboard) is not built in this tree yet; "
-                 "see dashboard/README.md.\n";
   }
 }
 
