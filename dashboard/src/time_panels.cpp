@@ -21,6 +21,10 @@ struct PanelSpec {
   std::string_view title;
   std::string_view stored_unit;  // of every metric in the panel
   std::vector<LineSpec> lines;
+  // A count that holds between its points (in-flight changes only when a request starts or
+  // ends): drawn as steps, since a straight line between two changes would show values that
+  // never were.
+  bool steps = false;
 };
 
 // Metric names as the collectors store them (docs/METRICS.md, docs/COLLECTORS.md).
@@ -29,7 +33,7 @@ const std::vector<PanelSpec>& Specs() {
       // Apart: prompt tokens/s are often 10x the output's and would flatten it.
       {"Output throughput", "tokens/s", {{"output_tokens_per_s", "output"}}},
       {"Input throughput", "tokens/s", {{"input_tokens_per_s", "input"}}},
-      {"In-flight requests", "requests", {{"in_flight_requests", "in flight"}}},
+      {"In-flight requests", "requests", {{"in_flight_requests", "in flight"}}, /*steps=*/true},
       {"KV cache",
        "bytes",
        {{"kv_used_bytes", "used"},
@@ -67,6 +71,17 @@ std::vector<const Series*> SeriesFor(const std::vector<Series>& run, std::string
   return chosen;
 }
 
+// (x0,y0) (x1,y1) ... as steps: (x0,y0) (x1,y0) (x1,y1) ...
+std::vector<Point> Steps(const std::vector<Point>& points) {
+  std::vector<Point> out;
+  out.reserve(points.size() * 2);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    if (i > 0) out.push_back({.x = points[i].x, .y = points[i - 1].y});
+    out.push_back(points[i]);
+  }
+  return out;
+}
+
 // "used (gpu=0)": the line's name with the series' labels, when it has any.
 std::string LineName(std::string_view name, const std::string& labels_json) {
   std::string labels;
@@ -89,7 +104,8 @@ std::vector<TimePanel> OverlaidTimePanels(const std::vector<NamedSeries>& runs) 
           for (const Point& p : s->points) max_abs = std::max(max_abs, std::fabs(p.y));
           std::string name = LineName(line.name, s->labels_json);
           if (!run.run_name.empty()) name = fmt::format("{}: {}", run.run_name, name);
-          panel.lines.push_back({.name = std::move(name), .points = s->points});
+          panel.lines.push_back(
+              {.name = std::move(name), .points = spec.steps ? Steps(s->points) : s->points});
         }
       }
     }

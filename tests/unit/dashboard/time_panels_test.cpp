@@ -71,7 +71,9 @@ TEST(TimePanels, TheSeriesRebuiltFromRequestsWinsOverTheSampledOne) {
   const std::vector<TimePanel> panels = TimePanels(series);
   ASSERT_EQ(panels.size(), 1u);
   ASSERT_EQ(panels[0].lines.size(), 1u);
-  EXPECT_EQ(panels[0].lines[0].points.size(), 2u);
+  // Drawn as steps: the count held 4 until it became 5.
+  const std::vector<Point> expected = {{0, 4}, {0.5, 4}, {0.5, 5}};
+  EXPECT_EQ(panels[0].lines[0].points, expected);
 }
 
 TEST(TimePanels, NoSeriesNoPanels) { EXPECT_TRUE(TimePanels({}).empty()); }
