@@ -16,6 +16,7 @@
 #include "chart_factory.h"
 #include "csv_export.h"
 #include "infermeter/dashboard/time_panels.h"
+#include "qt_text.h"
 #include "runs_model.h"  // kSortRole
 #include "table_model.h"
 #include "tables.h"
@@ -23,8 +24,6 @@
 
 namespace infermeter::dashboard_app {
 namespace {
-
-QString Q(const std::string& text) { return QString::fromStdString(text); }
 
 // The figures drawn as ratio bars (all are in the table).
 constexpr std::string_view kBarFigures[] = {"output_tokens_per_s",
@@ -53,7 +52,7 @@ CompareView::CompareView(QWidget* parent)
       cdf_layout_(new QGridLayout),
       series_layout_(new QVBoxLayout) {
   for (dashboard::Normalisation n : kNormalisations) {
-    normalisation_->addItem(Q(std::string(dashboard::ToString(n))));
+    normalisation_->addItem(QText(dashboard::ToString(n)));
   }
   connect(baseline_, &QComboBox::currentIndexChanged, this, [this] { Recompute(); });
   connect(normalisation_, &QComboBox::currentIndexChanged, this, [this] { Recompute(); });
@@ -123,7 +122,7 @@ void CompareView::SetRuns(std::vector<dashboard::CatalogRun> runs,
     const QSignalBlocker block(baseline_);
     baseline_->clear();
     for (const dashboard::CatalogRun& run : runs_) {
-      baseline_->addItem(RunTitle(run.run) + " — " + Q(run.hardware));
+      baseline_->addItem(RunTitle(run.run) + " — " + QText(run.hardware));
     }
     baseline_->setCurrentIndex(0);
   }
@@ -147,7 +146,7 @@ void CompareView::Recompute() {
   table_->SetTable(ComparisonTable(comparison_, runs_));
 
   QStringList warnings;
-  for (const std::string& w : comparison_.warnings) warnings << "⚠ " + Q(w).toHtmlEscaped();
+  for (const std::string& w : comparison_.warnings) warnings << "⚠ " + QText(w).toHtmlEscaped();
   warnings_->setText(warnings.join("<br>"));
   warnings_->setVisible(!warnings.isEmpty());
 
@@ -160,19 +159,19 @@ void CompareView::Recompute() {
       continue;
     }
     if (!figure.ratios.at(baseline)) continue;
-    categories << Q(figure.label) + (figure.higher_is_better ? " ↑" : " ↓");
+    categories << QText(figure.label) + (figure.higher_is_better ? " ↑" : " ↓");
     for (std::size_t i = 0; i < runs_.size(); ++i)
       values[i].push_back(figure.ratios[i].value_or(0));
   }
   for (const dashboard::CatalogRun& run : runs_)
-    sets << RunTitle(run.run) + " — " + Q(run.hardware);
+    sets << RunTitle(run.run) + " — " + QText(run.hardware);
   ClearLayout(bars_layout_);
-  bars_ = MakeChartView(
-      MakeBarChart(QString("Ratio to %1 (↑ higher is better, ↓ lower is better; %2)")
-                       .arg(RunTitle(runs_[baseline].run),
-                            Q(std::string(dashboard::ToString(comparison_.normalisation)))),
-                   categories, sets, values, "× baseline"),
-      false);
+  bars_ =
+      MakeChartView(MakeBarChart(QString("Ratio to %1 (↑ higher is better, ↓ lower is better; %2)")
+                                     .arg(RunTitle(runs_[baseline].run),
+                                          QText(dashboard::ToString(comparison_.normalisation))),
+                                 categories, sets, values, "× baseline"),
+                    false);
   bars_->setMinimumHeight(320);
   bars_layout_->addWidget(bars_);
   emit comparisonChanged();
@@ -182,7 +181,7 @@ void CompareView::BuildOverlays() {
   ClearLayout(cdf_layout_);
   ClearLayout(series_layout_);
   const auto title = [this](std::size_t i) {
-    return RunTitle(runs_[i].run) + " — " + Q(runs_[i].hardware);
+    return RunTitle(runs_[i].run) + " — " + QText(runs_[i].hardware);
   };
   const std::pair<const char*, dashboard::LatencyCdf dashboard::RunSnapshot::*> latencies[] = {
       {"TTFT", &dashboard::RunSnapshot::ttft},
@@ -202,19 +201,17 @@ void CompareView::BuildOverlays() {
     ++at;
   }
   // Over time: each panel with every run's lines on one axis.
-  std::vector<QString> titles;
   std::vector<dashboard::NamedSeries> named;
   for (std::size_t i = 0; i < snapshots_.size(); ++i) {
-    titles.push_back(title(i));
-    named.push_back({.run_name = titles.back().toStdString(), .series = &snapshots_[i].series});
+    named.push_back({.run_name = title(i).toStdString(), .series = &snapshots_[i].series});
   }
   for (const dashboard::TimePanel& panel : dashboard::OverlaidTimePanels(named)) {
     std::vector<ChartLine> lines;
     for (const dashboard::PanelLine& line : panel.lines) {
-      lines.push_back({.name = Q(line.name), .points = line.points});
+      lines.push_back({.name = QText(line.name), .points = line.points});
     }
-    QChartView* view =
-        MakeChartView(MakeLineChart(Q(panel.title), "time (s)", Q(panel.y_unit), lines), true);
+    QChartView* view = MakeChartView(
+        MakeLineChart(QText(panel.title), "time (s)", QText(panel.y_unit), lines), true);
     view->setMinimumHeight(260);
     series_layout_->addWidget(view);
   }

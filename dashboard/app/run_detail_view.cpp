@@ -19,6 +19,7 @@
 #include "csv_export.h"
 #include "infermeter/dashboard/figure_format.h"
 #include "infermeter/dashboard/time_panels.h"
+#include "qt_text.h"
 #include "runs_model.h"  // kSortRole
 #include "session_timeline.h"
 #include "synced_time_axis.h"
@@ -28,8 +29,6 @@
 
 namespace infermeter::dashboard_app {
 namespace {
-
-QString Q(const std::string& text) { return QString::fromStdString(text); }
 
 QWidget* ScrollPage(QLayout* content, QWidget* parent) {
   auto* inner = new QWidget;
@@ -45,12 +44,12 @@ QString HeaderText(const dashboard::RunSnapshot& s) {
   QString validity = "-";
   if (run.validity) {
     validity = *run.validity == results::Validity::kValid ? "VALID" : "INVALID";
-    if (!run.validity_reasons.empty()) validity += ": " + Q(run.validity_reasons.front());
+    if (!run.validity_reasons.empty()) validity += ": " + QText(run.validity_reasons.front());
   }
   return QString("<b>%1</b> — %2, %3 · engine %4 · model %5 · workload %6 · %7 requests")
-      .arg(RunTitle(run).toHtmlEscaped(), Q(std::string(results::ToString(run.status))),
-           validity.toHtmlEscaped(), Q(run.info.engine).toHtmlEscaped(),
-           Q(run.info.model).toHtmlEscaped(), Q(run.info.workload_name).toHtmlEscaped())
+      .arg(RunTitle(run).toHtmlEscaped(), QText(results::ToString(run.status)),
+           validity.toHtmlEscaped(), QText(run.info.engine).toHtmlEscaped(),
+           QText(run.info.model).toHtmlEscaped(), QText(run.info.workload_name).toHtmlEscaped())
       .arg(s.requests);
 }
 
@@ -152,9 +151,9 @@ void RunDetailView::BuildTimeCharts(const dashboard::RunSnapshot& snapshot, bool
   for (const dashboard::TimePanel& panel : panels) {
     std::vector<ChartLine> lines;
     for (const dashboard::PanelLine& line : panel.lines) {
-      lines.push_back({.name = Q(line.name), .points = line.points});
+      lines.push_back({.name = QText(line.name), .points = line.points});
     }
-    QChart* chart = MakeLineChart(Q(panel.title), "time (s)", Q(panel.y_unit), lines);
+    QChart* chart = MakeLineChart(QText(panel.title), "time (s)", QText(panel.y_unit), lines);
     QChartView* view = MakeChartView(chart, /*zoomable=*/true);
     view->setMinimumHeight(200);
     time_layout_->addWidget(view);

@@ -6,15 +6,14 @@
 #include <QString>
 
 #include "infermeter/dashboard/figure_format.h"
+#include "qt_text.h"
 
 namespace infermeter::dashboard_app {
 namespace {
 
-QString Q(const std::string& text) { return QString::fromStdString(text); }
-
 QString LabelsText(const std::map<std::string, std::string>& labels) {
   QStringList parts;
-  for (const auto& [key, value] : labels) parts << Q(key) + "=" + Q(value);
+  for (const auto& [key, value] : labels) parts << QText(key) + "=" + QText(value);
   return parts.join(", ");
 }
 
@@ -58,19 +57,19 @@ QVariant RunsModel::Display(const dashboard::CatalogRun& run, int column) const 
     case kTime:
       return Time(r.created_unix_ns).toString("yyyy-MM-dd HH:mm:ss");
     case kName:
-      return Q(r.info.name);
+      return QText(r.info.name);
     case kStatus:
-      return Q(std::string(results::ToString(r.status)));
+      return QText(results::ToString(r.status));
     case kValidity:
       return ValidityText(r);
     case kEngine:
-      return Q(r.info.engine);
+      return QText(r.info.engine);
     case kModel:
-      return Q(r.info.model);
+      return QText(r.info.model);
     case kHardware:
-      return Q(run.hardware);
+      return QText(run.hardware);
     case kWorkload:
-      return Q(r.info.workload_name);
+      return QText(r.info.workload_name);
     case kLabels:
       return LabelsText(r.info.labels);
     case kRequests:
@@ -81,7 +80,7 @@ QVariant RunsModel::Display(const dashboard::CatalogRun& run, int column) const 
   const auto& figure = dashboard::KeyFigures().at(static_cast<std::size_t>(column - kFirstFigure));
   const std::optional<double> value = dashboard::KeyFigureValue(run, figure);
   if (!value) return "–";
-  return Q(dashboard::FormatFigure(*value, figure.unit));
+  return QText(dashboard::FormatFigure(*value, figure.unit));
 }
 
 QVariant RunsModel::SortValue(const dashboard::CatalogRun& run, int column) const {
@@ -122,7 +121,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     case Qt::ToolTipRole:
       if (index.column() == kValidity && !run.run.validity_reasons.empty()) {
         QStringList reasons;
-        for (const std::string& reason : run.run.validity_reasons) reasons << Q(reason);
+        for (const std::string& reason : run.run.validity_reasons) reasons << QText(reason);
         return reasons.join("\n");
       }
       if (index.column() == kTime) return Time(run.run.created_unix_ns).toString(Qt::ISODateWithMs);
@@ -143,7 +142,7 @@ QVariant RunsModel::headerData(int section, Qt::Orientation orientation, int rol
     const auto& figure =
         dashboard::KeyFigures().at(static_cast<std::size_t>(section - kFirstFigure));
     QStringList names;
-    for (std::string_view name : figure.metrics) names << Q(std::string(name));
+    for (std::string_view name : figure.metrics) names << QText(name);
     return "run_metrics: " + names.join(", then ");
   }
   if (role != Qt::DisplayRole) return {};
@@ -151,8 +150,7 @@ QVariant RunsModel::headerData(int section, Qt::Orientation orientation, int rol
                                          "Valid",    "Engine", "Model",   "Hardware",
                                          "Workload", "Labels", "Requests"};
   if (section < kFirstFigure) return kHeaders[section];
-  return Q(std::string(
-      dashboard::KeyFigures().at(static_cast<std::size_t>(section - kFirstFigure)).header));
+  return QText(dashboard::KeyFigures().at(static_cast<std::size_t>(section - kFirstFigure)).header);
 }
 
 }  // namespace infermeter::dashboard_app

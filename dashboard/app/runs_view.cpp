@@ -102,15 +102,12 @@ void RunsView::SetCatalog(dashboard::RunCatalog catalog) {
 }
 
 QList<qint64> RunsView::SelectedRunIds() const {
-  QList<qint64> ids;
-  for (const QModelIndex& index : table_->selectionModel()->selectedRows()) {
-    ids.append(index.data(kRunIdRole).toLongLong());
-  }
+  QModelIndexList rows = table_->selectionModel()->selectedRows();
   // In the order shown, not the order clicked.
-  std::sort(ids.begin(), ids.end(), [this](qint64 a, qint64 b) {
-    return proxy_->mapFromSource(model_->index(model_->RowOf(a), 0)).row() <
-           proxy_->mapFromSource(model_->index(model_->RowOf(b), 0)).row();
-  });
+  std::sort(rows.begin(), rows.end(),
+            [](const QModelIndex& a, const QModelIndex& b) { return a.row() < b.row(); });
+  QList<qint64> ids;
+  for (const QModelIndex& index : rows) ids.append(index.data(kRunIdRole).toLongLong());
   return ids;
 }
 

@@ -5,16 +5,15 @@
 #include <QJsonObject>
 
 #include "infermeter/dashboard/figure_format.h"
+#include "qt_text.h"
 
 namespace infermeter::dashboard_app {
 namespace {
 
-QString Q(const std::string& text) { return QString::fromStdString(text); }
-
 TableCell Text(const QString& text) { return {.text = text, .value = text, .tooltip = {}}; }
 
 TableCell Number(double value, const std::string& unit) {
-  return {.text = Q(dashboard::FormatFigure(value, unit)),
+  return {.text = QText(dashboard::FormatFigure(value, unit)),
           .value = value,
           .tooltip = QString::number(value, 'g', 17)};
 }
@@ -50,7 +49,7 @@ void FlattenJsonText(const QString& path, const std::string& json, TableSnapshot
   QJsonParseError error{};
   const QJsonDocument document = QJsonDocument::fromJson(QByteArray::fromStdString(json), &error);
   if (error.error != QJsonParseError::NoError) {
-    table.rows.push_back({Text(path), Text(Q(json))});  // shown as stored
+    table.rows.push_back({Text(path), Text(QText(json))});  // shown as stored
     return;
   }
   Flatten(path, document.isObject() ? QJsonValue(document.object()) : QJsonValue(document.array()),
@@ -61,13 +60,13 @@ void FlattenJsonText(const QString& path, const std::string& json, TableSnapshot
 
 QString RunTitle(const results::RunRow& run) {
   return run.info.name.empty() ? QString("run %1").arg(run.id.value)
-                               : QString("run %1 (%2)").arg(run.id.value).arg(Q(run.info.name));
+                               : QString("run %1 (%2)").arg(run.id.value).arg(QText(run.info.name));
 }
 
 TableSnapshot FiguresTable(const std::vector<results::RunMetric>& metrics) {
   TableSnapshot table{.headers = {"Figure", "Value", "Unit"}, .rows = {}};
   for (const results::RunMetric& m : metrics) {
-    table.rows.push_back({Text(Q(m.name)), Number(m.value, m.unit), Text(Q(m.unit))});
+    table.rows.push_back({Text(QText(m.name)), Number(m.value, m.unit), Text(QText(m.unit))});
   }
   return table;
 }
@@ -77,7 +76,7 @@ TableSnapshot ErrorsTable(const std::map<std::string, std::int64_t>& errors_by_c
   TableSnapshot table{.headers = {"Error class", "Requests", "Share of requests"}, .rows = {}};
   for (const auto& [error_class, count] : errors_by_class) {
     const double share = requests > 0 ? static_cast<double>(count) / requests : 0;
-    table.rows.push_back({Text(Q(error_class)),
+    table.rows.push_back({Text(QText(error_class)),
                           {.text = QString::number(count),
                            .value = QVariant::fromValue<qlonglong>(count),
                            .tooltip = {}},
@@ -92,17 +91,17 @@ TableSnapshot RunConfigTable(const results::RunRow& run) {
     table.rows.push_back({Text(field), Text(value)});
   };
   add("id", QString::number(run.id.value));
-  add("name", Q(run.info.name));
-  add("status", Q(std::string(results::ToString(run.status))));
-  add("validity", run.validity ? Q(std::string(results::ToString(*run.validity))) : "-");
-  for (const std::string& reason : run.validity_reasons) add("validity reason", Q(reason));
-  add("engine", Q(run.info.engine));
-  add("model", Q(run.info.model));
-  add("workload", Q(run.info.workload_name));
-  add("workload hash", Q(run.info.workload_hash));
-  for (const auto& [key, value] : run.info.labels) add("label." + Q(key), Q(value));
-  add("infermeter version", Q(run.infermeter_version));
-  add("git revision", Q(run.git_revision));
+  add("name", QText(run.info.name));
+  add("status", QText(results::ToString(run.status)));
+  add("validity", run.validity ? QText(results::ToString(*run.validity)) : "-");
+  for (const std::string& reason : run.validity_reasons) add("validity reason", QText(reason));
+  add("engine", QText(run.info.engine));
+  add("model", QText(run.info.model));
+  add("workload", QText(run.info.workload_name));
+  add("workload hash", QText(run.info.workload_hash));
+  for (const auto& [key, value] : run.info.labels) add("label." + QText(key), QText(value));
+  add("infermeter version", QText(run.infermeter_version));
+  add("git revision", QText(run.git_revision));
   add("requests", QString::number(run.request_count));
   FlattenJsonText("hardware", run.info.hardware_json, table);
   FlattenJsonText("config", run.info.config_json, table);
@@ -119,12 +118,12 @@ TableSnapshot ComparisonTable(const dashboard::Comparison& comparison,
     table.headers << (i == comparison.baseline ? "baseline" : "× baseline");
   }
   for (const dashboard::ComparedFigure& figure : comparison.figures) {
-    std::vector<TableCell> row{{.text = Q(figure.label),
-                                .value = Q(figure.label),
+    std::vector<TableCell> row{{.text = QText(figure.label),
+                                .value = QText(figure.label),
                                 .tooltip = QString("run_metrics: %1; %2 is better")
-                                               .arg(Q(figure.metric))
+                                               .arg(QText(figure.metric))
                                                .arg(figure.higher_is_better ? "higher" : "lower")},
-                               Text(Q(figure.unit))};
+                               Text(QText(figure.unit))};
     for (std::size_t i = 0; i < runs.size(); ++i) {
       const bool has_value = i < figure.values.size() && figure.values[i].has_value();
       row.push_back(has_value ? Number(figure.values[i].value(), figure.unit) : Text("–"));

@@ -5,6 +5,7 @@
 
 #include <QChartView>
 #include <QFile>
+#include <QFileInfo>
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
@@ -44,11 +45,6 @@ namespace {
 
 constexpr int kLoadTimeoutMs = 20000;
 
-// Selects the rows of `ids` in the Runs view, as ctrl-clicks would.
-void Select(RunsView* view, const QList<qint64>& ids) { view->SelectRuns(ids); }
-
-QFileInfo Info(const QString& path) { return QFileInfo(path); }
-
 }  // namespace
 
 class DashboardWidgetsTest : public QObject {
@@ -59,14 +55,6 @@ class DashboardWidgetsTest : public QObject {
     QVERIFY(dir_.isValid());
     db_ = dir_.filePath("fixture.db");
     runs_ = testing::WriteDashboardFixture(db_.toStdString());
-  }
-
-  // A copy of the fixture the test may change.
-  QString Copy(const QString& name) {
-    const QString path = dir_.filePath(name);
-    QFile::remove(path);
-    if (!QFile::copy(db_, path)) qFatal("cannot copy the fixture");
-    return path;
   }
 
   void loaderDeliversOnlyTheNewestJob() {
@@ -123,7 +111,7 @@ class DashboardWidgetsTest : public QObject {
     QSignalSpy rename(&view, &RunsView::renameRequested);
     QSignalSpy remove(&view, &RunsView::deleteRequested);
 
-    Select(&view, {runs_.h100_chat.value, runs_.ascend_chat.value});
+    view.SelectRuns({runs_.h100_chat.value, runs_.ascend_chat.value});
     view.RequestCompare();
     QCOMPARE(compare.count(), 1);
     const auto ids = compare.front().front().value<QList<qint64>>();
@@ -245,7 +233,7 @@ class DashboardWidgetsTest : public QObject {
       window.OpenDatabase(path);
       QTRY_COMPARE_WITH_TIMEOUT(failed.count(), before + 1, kLoadTimeoutMs);
       QVERIFY(!window.banner()->isHidden());
-      QVERIFY2(window.banner()->text().contains(Info(path).fileName()),
+      QVERIFY2(window.banner()->text().contains(QFileInfo(path).fileName()),
                qPrintable(window.banner()->text()));
     }
     QVERIFY(window.banner()->text().contains("999") ||
@@ -272,7 +260,7 @@ class DashboardWidgetsTest : public QObject {
     view->confirm = [](const QString&, const QString&) { return true; };
     view->ask_name = [](const QString&) { return QString("h100 baseline"); };
 
-    Select(view, {runs_.h100_chat.value});
+    view->SelectRuns({runs_.h100_chat.value});
     view->RequestRename();
     QTRY_COMPARE_WITH_TIMEOUT(edited.count(), 1, kLoadTimeoutMs);
     QTRY_COMPARE_WITH_TIMEOUT(catalog.count(), 2, kLoadTimeoutMs);
@@ -281,7 +269,7 @@ class DashboardWidgetsTest : public QObject {
       QCOMPARE(QString::fromStdString(store.GetRun(runs_.h100_chat)->info.name),
                QString("h100 baseline"));
     }
-    Select(view, {runs_.h100_failed_requests.value, runs_.ascend_agentic.value});
+    view->SelectRuns({runs_.h100_failed_requests.value, runs_.ascend_agentic.value});
     view->RequestDelete();
     QTRY_COMPARE_WITH_TIMEOUT(edited.count(), 2, kLoadTimeoutMs);
     QTRY_COMPARE_WITH_TIMEOUT(catalog.count(), 3, kLoadTimeoutMs);
@@ -372,6 +360,14 @@ class DashboardWidgetsTest : public QObject {
   }
 
  private:
+  // A copy of the fixture the test may change.
+  QString Copy(const QString& name) {
+    const QString path = dir_.filePath(name);
+    QFile::remove(path);
+    if (!QFile::copy(db_, path)) qFatal("cannot copy the fixture");
+    return path;
+  }
+
   QTemporaryDir dir_;
   QString db_;
   testing::FixtureRuns runs_;
