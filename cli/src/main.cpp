@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "command.h"
+#include "compare_command.h"
 #include "db_command.h"
 #include "engine_command.h"
 #include "exporter_command.h"
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   infermeter::cli::CommandAction action;
   infermeter::cli::AddRunCommand(app, &action);
   infermeter::cli::AddRunsCommand(app, &action);
+  infermeter::cli::AddCompareCommand(app, &action);
   infermeter::cli::AddDbCommand(app, &action);
   infermeter::cli::AddEngineCommand(app, &action);
   infermeter::cli::AddExporterCommand(app, &action);

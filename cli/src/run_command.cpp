@@ -21,6 +21,7 @@
 #include "infermeter/engines/openai_engine.h"
 #include "infermeter/engines/reference_engine.h"
 #include "infermeter/exporter/live_run_exporter.h"
+#include "infermeter/harness/repeat_spread.h"
 #include "infermeter/harness/runner.h"
 #include "infermeter/harness/sweep.h"
 #include "infermeter/results/store.h"
@@ -29,6 +30,7 @@
 #include "metrics_options.h"
 #include "openai_options.h"
 #include "progress_bar.h"
+#include "repeat_report.h"
 #include "run_collectors.h"
 #include "run_report.h"
 #include "run_scenarios.h"
@@ -44,6 +46,7 @@ struct RunCommandOptions {
   std::optional<double> duration_s;
   double drain_timeout_s = 120;
   std::string sweep;
+  std::int64_t repeat = 1;  // runs of each scenario; 1 is a lone run
   bool goodput_search = false;
   harness::GoodputSearchSettings search;
   std::string slo;
@@ -124,6 +127,9 @@ void WarmUpEngine(Engine& engine) {
 // One point to run: a scenario, possibly re-timed at a rate or capped at a concurrency.
 struct Point {
   std::string label;  // the group point, "" for a lone run
+  // What follows the scenario in the run's name and summary: "#2" for a repeat; the label when
+  // empty.
+  std::string run_name;
   std::optional<double> rate_per_s;
   std::optional<std::int64_t> concurrency;
 };
@@ -168,8 +174,11 @@ class RunDriver {
     settings.sample_interval_ns = static_cast<std::int64_t>(options_.sample_interval_s * 1e9);
 
     results::RunInfo& info = settings.info;
+    // A suite's point is the scenario itself: its name says it once.
+    const std::string& suffix = point.run_name.empty() ? point.label : point.run_name;
+    const bool named_by_point = !suffix.empty() && suffix != scenario.name;
     info.name = options_.name.empty() ? scenario.name : options_.name;
-    if (!point.label.empty() && point.label != scenario.name) info.name += " " + point.label;
+    if (named_by_point) info.name = fmt::format("{} {}", info.name, suffix);
     info.engine = engine_.Describe().name;
     info.model = engine_.Describe().model;
     info.hardware_json = hardware_json_;
@@ -193,10 +202,11 @@ class RunDriver {
                                      .output_tokens = outcome.summary.output_tokens,
                                      .start_ns = outcome.load.start_ns},
                /*final=*/true);
-    return {.scenario = point.label.empty() ? scenario.name : scenario.name + " " + point.label,
-            .description = scenario.description,
-            .workload_hash = hash,
-            .outcome = std::move(outcome)};
+    return {
+        .scenario = named_by_point ? fmt::format("{} {}", scenario.name, suffix) : scenario.name,
+        .description = scenario.description,
+        .workload_hash = hash,
+        .outcome = std::move(outcome)};
   }
 
  private:
@@ -299,15 +309,23 @@ class RunDriver {
   harness::RunListener* listener_;  // the live metrics exporter; null with --no-metrics
 };
 
+// `repeats`: the repeat groups of --repeat, one per scenario, each shown with its spread.
 void Report(const RunCommandOptions& options, const std::vector<ReportedRun>& runs,
-            const nlohmann::json& group) {
+            const nlohmann::json& group, const std::vector<RepeatGroup>& repeats = {}) {
   if (options.json) {
-    if (runs.size() == 1 && group.is_null()) {
+    if (runs.size() == 1 && group.is_null() && repeats.empty()) {
       std::cout << RunSummaryJson(runs[0]).dump(2) << '\n';
       return;
     }
     nlohmann::json all;
     if (!group.is_null()) all["group"] = group;
+    // One repeat group is "group", as a sweep's is; the repeated default suite makes one per
+    // scenario.
+    if (repeats.size() == 1) all["group"] = RepeatGroupJson(repeats.front());
+    if (repeats.size() > 1) {
+      all["groups"] = nlohmann::json::array();
+      for (const RepeatGroup& repeat : repeats) all["groups"].push_back(RepeatGroupJson(repeat));
+    }
     all["runs"] = nlohmann::json::array();
     for (const auto& run : runs) all["runs"].push_back(RunSummaryJson(run));
     std::cout << all.dump(2) << '\n';
@@ -320,6 +338,47 @@ void Report(const RunCommandOptions& options, const std::vector<ReportedRun>& ru
     notes.insert(run.outcome.collector_notes.begin(), run.outcome.collector_notes.end());
   if (!notes.empty()) std::cout << '\n';
   for (const auto& note : notes) std::cout << "note: " << note << '\n';
+  for (const RepeatGroup& repeat : repeats) PrintRepeatSpread(std::cout, repeat);
+}
+
+// --repeat N: each scenario N times with the same seed, so the workload (and its hash) stays the
+// same and only the system's noise differs; one group per scenario, whose result is each
+// figure's spread over the completed runs. Ctrl-C stops after the run it cuts short.
+std::vector<RepeatGroup> RunRepeated(const RunCommandOptions& options,
+                                     const std::vector<Scenario>& scenarios, RunDriver& driver,
+                                     results::ResultsStore& store, const std::atomic<bool>& stop,
+                                     std::vector<ReportedRun>& runs) {
+  std::vector<RepeatGroup> groups;
+  for (const Scenario& scenario : scenarios) {
+    if (stop.load()) break;
+    results::RunGroup begun{.kind = results::RunGroupKind::kRepeat,
+                            .name = fmt::format("repeat x{}: {}", options.repeat, scenario.name)};
+    begun.config_json =
+        nlohmann::json{{"repeat", options.repeat}, {"scenario", scenario.name}}.dump();
+    RepeatGroup group{
+        .id = store.BeginGroup(begun), .repeat = options.repeat, .scenario = scenario.name};
+    std::vector<std::vector<results::RunMetric>> metrics;
+    for (std::int64_t i = 1; i <= options.repeat && !stop.load(); ++i) {
+      ReportedRun run = driver.RunPoint(
+          scenario, {.label = fmt::format("repeat={}", i), .run_name = fmt::format("#{}", i)},
+          group.id, "repeat");
+      const RunId id = run.outcome.run;
+      if (run.outcome.status == results::RunStatus::kCompleted) {
+        group.run_ids.push_back(id);
+        // The stored figures, collectors' included: what `compare group:ID` reads too. The
+        // run's writer has committed and closed by now.
+        metrics.push_back(store.LoadRunMetrics(id));
+      } else {
+        group.interrupted_run = id;
+      }
+      runs.push_back(std::move(run));
+    }
+    group.interrupted = static_cast<std::int64_t>(group.run_ids.size()) < options.repeat;
+    group.figures = harness::SpreadOverRuns(metrics);
+    store.SetGroupResult(group.id, RepeatGroupJson(group).dump());
+    groups.push_back(std::move(group));
+  }
+  return groups;
 }
 
 void SayWhereResultsAre(const RunCommandOptions& options) {
@@ -367,6 +426,12 @@ int Run(RunCommandOptions& options) {
   if (options.goodput_search && !options.sweep.empty()) {
     throw InputError({.source = "<command line>", .field = "--goodput-search"},
                      "choose either --sweep or --goodput-search");
+  }
+  if (options.repeat > 1 && (options.goodput_search || !options.sweep.empty())) {
+    throw InputError(
+        {.source = "<command line>", .field = "--repeat"},
+        fmt::format("choose either --repeat or {}: --repeat runs one configuration N times",
+                    options.goodput_search ? "--goodput-search" : "--sweep"));
   }
   if ((options.goodput_search || !options.sweep.empty()) && options.workload.workload.empty()) {
     throw InputError({.source = "<command line>",
@@ -510,6 +575,10 @@ int Run(RunCommandOptions& options) {
     store.SetGroupResult(group_id, group_json.dump());
     Report(options, runs, group_json);
     if (!options.json) std::cout << "\nmax-goodput search: " << result.conclusion << '\n';
+  } else if (options.repeat > 1) {
+    const std::vector<RepeatGroup> repeats =
+        RunRepeated(options, scenarios, driver, store, stop, runs);
+    Report(options, runs, nullptr, repeats);
   } else if (sweeping) {
     const Scenario& scenario = scenarios.front();
     results::RunGroup group{.kind = results::RunGroupKind::kSweep,
@@ -630,6 +699,11 @@ void AddRunCommand(CLI::App& app, CommandAction* action) {
       ->check(CLI::NonNegativeNumber);
 
   run->add_option("--sweep", options->sweep, "rate=1,2,4 or concurrency=1,4,16: one run per value");
+  run->add_option("--repeat", options->repeat,
+                  "run each scenario N times with the same seed and record each figure's spread "
+                  "(coefficient of variation) over the runs")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   run->add_flag("--goodput-search", options->goodput_search,
                 "find the highest rate whose good fraction stays >= --goodput-target under --slo");
   run->add_option("--goodput-target", options->search.target_good_fraction,

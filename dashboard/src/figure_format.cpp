@@ -75,7 +75,12 @@ std::string FormatFigure(double value, std::string_view unit) {
   if (!std::isfinite(value)) return fmt::format("{} {}", value, unit);
   const AxisUnit axis = AxisUnitFor(unit, std::fabs(value));
   const double shown = value * axis.scale;
-  return fmt::format("{} {}", Grouped(shown, Decimals(shown)), axis.unit);
+  return fmt::format("{} {}", FormatNumber(shown), axis.unit);
+}
+
+std::string FormatNumber(double value) {
+  if (!std::isfinite(value)) return fmt::format("{}", value);
+  return Grouped(value, Decimals(value));
 }
 
 }  // namespace infermeter::dashboard

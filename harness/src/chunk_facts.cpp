@@ -21,6 +21,10 @@ TokenChunkFacts ScanTokenChunks(const std::vector<results::ChunkArrival>& chunks
   return facts;
 }
 
+}  // namespace infermeter::harness::detail
+
+namespace infermeter::harness {
+
 std::optional<std::int64_t> FirstTokenChunkNs(const std::vector<results::ChunkArrival>& chunks) {
   const auto it = std::find_if(chunks.begin(), chunks.end(),
                                [](const results::ChunkArrival& c) { return c.tokens > 0; });
@@ -39,8 +43,8 @@ void AppendTokenGaps(const std::vector<results::ChunkArrival>& chunks,
                      std::vector<WeightedValue>& out) {
   results::ForEachTokenGap(chunks, [&out](std::int64_t gap_ns, std::int32_t tokens) {
     const double weight = tokens;
-    out.push_back({.value = NsToMs(gap_ns) / weight, .weight = weight});
+    out.push_back({.value = detail::NsToMs(gap_ns) / weight, .weight = weight});
   });
 }
 
-}  // namespace infermeter::harness::detail
+}  // namespace infermeter::harness

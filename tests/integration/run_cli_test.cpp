@@ -1,6 +1,7 @@
 // `infermeter run` end to end: the real binary, the embedded reference engine (`tiny` preset, one
 // compute thread) and a real SQLite file, read back through the results library. Covers the JSON
-// summary against the stored rows, sweeps, the max-goodput search, closed loop and warm-up, the
+// summary against the stored rows, sweeps, repeats, the max-goodput search, closed loop and
+// warm-up, the
 // replay of a real public trace, bad input (clear errors, nothing stored), Ctrl-C, and --help.
 //
 // Runs ask for --max-schedule-lag-p99-ms 1000 where the test needs a VALID verdict: the default
@@ -359,6 +360,93 @@ TEST(RunCli, RateSweepStoresOneGroupWithARunPerPoint) {
             10.0);
 }
 
+// --- 2b. Repeats: one group, the same workload N times, each figure's spread over the runs. ----
+
+TEST(RunCli, RepeatStoresOneGroupWithTheSpreadOverItsRuns) {
+  TempDir dir;
+  const std::string db = dir.File("results.db");
+  const auto result = RunProcess(Bin() + kSynthetic + kLenientLag +
+                                 " --requests 4 --rate 20 --repeat 3 --json" + DbOption(db));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto j = nlohmann::json::parse(result.out);
+  ASSERT_TRUE(j.contains("group")) << j.dump(2);
+  const nlohmann::json& group = j["group"];
+  EXPECT_EQ(group["kind"], "repeat");
+  EXPECT_EQ(group["repeat"], 3);
+  EXPECT_EQ(group["scenario"], "synthetic");
+  EXPECT_FALSE(group.contains("interrupted"));
+  ASSERT_EQ(j["runs"].size(), 3u);
+  ASSERT_EQ(group["run_ids"].size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(group["run_ids"][i], j["runs"][i]["run_id"]);
+    EXPECT_EQ(j["runs"][i]["scenario"], "synthetic #" + std::to_string(i + 1));
+    EXPECT_EQ(j["runs"][i]["status"], "completed");
+  }
+
+  // Every stored figure has its spread; throughput is never 0, so it has a CV.
+  const nlohmann::json& out = group["figures"]["output_tokens_per_s"];
+  ASSERT_TRUE(out.is_object()) << group["figures"].dump(2);
+  EXPECT_EQ(out["unit"], "tokens/s");
+  EXPECT_EQ(out["runs"], 3);
+  ASSERT_TRUE(out["cv"].is_number()) << out.dump();
+  EXPECT_GE(out["cv"].get<double>(), 0);
+  EXPECT_TRUE(group["figures"]["ttft_p99_ms"].is_object());
+
+  auto store = results::ResultsStore::OpenForReading(db);
+  const auto groups = store.ListGroups();
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].kind, results::RunGroupKind::kRepeat);
+  EXPECT_EQ(groups[0].id, group["id"].get<std::int64_t>());
+  EXPECT_EQ(groups[0].name, "repeat x3: synthetic");
+  const auto config = nlohmann::json::parse(groups[0].config_json);
+  EXPECT_EQ(config["repeat"], 3);
+  EXPECT_EQ(config["scenario"], "synthetic");
+  EXPECT_EQ(nlohmann::json::parse(groups[0].result_json), group);
+
+  const auto runs = store.ListRuns();
+  ASSERT_EQ(runs.size(), 3u);
+  std::vector<double> throughputs;
+  for (int i = 0; i < 3; ++i) {
+    const results::RunRow& run = runs[i];
+    EXPECT_EQ(run.id.value, group["run_ids"][i].get<std::int64_t>());
+    EXPECT_EQ(run.info.group_id, groups[0].id);
+    EXPECT_EQ(run.info.group_point, "repeat=" + std::to_string(i + 1));
+    EXPECT_EQ(run.info.name, "synthetic #" + std::to_string(i + 1));
+    EXPECT_EQ(run.status, results::RunStatus::kCompleted);
+    EXPECT_EQ(run.request_count, 4);
+    // The same seed every time: the same requests at the same offsets.
+    EXPECT_EQ(run.info.workload_hash, runs[0].info.workload_hash);
+    const auto run_config = nlohmann::json::parse(run.info.config_json);
+    EXPECT_EQ(run_config["group"]["kind"], "repeat");
+    EXPECT_EQ(run_config["group"]["point"], run.info.group_point);
+    throughputs.push_back(MetricsByName(store, run.id).at("output_tokens_per_s"));
+  }
+  // The spread is over the stored figures.
+  const double mean = (throughputs[0] + throughputs[1] + throughputs[2]) / 3;
+  double squares = 0;
+  for (const double v : throughputs) squares += (v - mean) * (v - mean);
+  const double stddev = std::sqrt(squares / 2);
+  ExpectSameFigure(mean, out["mean"].get<double>(), "mean");
+  ExpectSameFigure(stddev, out["stddev"].get<double>(), "stddev");
+  ExpectSameFigure(stddev / mean, out["cv"].get<double>(), "cv");
+  ExpectSameFigure(*std::min_element(throughputs.begin(), throughputs.end()),
+                   out["min"].get<double>(), "min");
+  ExpectSameFigure(*std::max_element(throughputs.begin(), throughputs.end()),
+                   out["max"].get<double>(), "max");
+}
+
+TEST(RunCli, RepeatPrintsASpreadTable) {
+  TempDir dir;
+  const std::string db = dir.File("results.db");
+  const auto result = RunProcess(Bin() + kSynthetic + kLenientLag +
+                                 " --requests 2 --rate 20 --repeat 2" + DbOption(db));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  for (const char* text : {"== synthetic #1 ", "== synthetic #2 ", "spread over 2 of 2 runs",
+                           "FIGURE", "stddev", "CV", "output tokens/s", "TTFT p99 (ms)"}) {
+    EXPECT_NE(result.out.find(text), std::string::npos) << text << "\n" << result.out;
+  }
+}
+
 // --- 3. The max-goodput search. ----------------------------------------------------------------
 
 // Checks what a search stored against what it printed; returns the group's result JSON.
@@ -618,8 +706,13 @@ TEST(RunCli, BadInputIsNamedAndStoresNothing) {
               {synthetic + "--rate 5 --label nokey", 1, {"--label", "nokey"}},
               {synthetic + "--replay", 1, {"--replay"}},
               {"--sweep rate=1,2", 1, {"--sweep", "--workload"}},
+              {synthetic + "--repeat 3 --sweep rate=1,2", 1, {"--repeat", "--sweep"}},
+              {synthetic + "--repeat 2 --goodput-search --slo ttft=5",
+               1,
+               {"--repeat", "--goodput-search"}},
               // CLI11's own parse errors: exit 2.
               {synthetic + "--concurrency abc", 2, {"--concurrency", "abc"}},
+              {synthetic + "--repeat 0", 2, {"--repeat"}},
               {synthetic + "--rate 5 --no-such-option", 2, {"--no-such-option"}},
               // Collector options.
               {synthetic + "--peak nosuchgpu", 1, {"--peak", "nosuchgpu", "h100-sxm"}},
@@ -861,8 +954,8 @@ TEST(RunCli, HelpListsTheLoadOptions) {
   const auto help = RunProcess(Bin() + " run --help");
   ASSERT_EQ(help.exit_code, 0) << help.err;
   for (const char* option :
-       {"--rate", "--concurrency", "--sweep", "--goodput-search", "--slo", "--replay", "--requests",
-        "--warmup", "--workload", "--json", "--db"}) {
+       {"--rate", "--concurrency", "--sweep", "--repeat", "--goodput-search", "--slo", "--replay",
+        "--requests", "--warmup", "--workload", "--json", "--db"}) {
     EXPECT_NE(help.out.find(option), std::string::npos) << option << "\n" << help.out;
   }
 }

@@ -11,6 +11,9 @@ namespace infermeter::dashboard {
 // "1,234.5 tokens/s", "12.34 ms", "41.2 %" (unit "" is a ratio), "7.50 GiB", "312 TFLOP/s".
 std::string FormatFigure(double value, std::string_view unit);
 
+// A number with about four significant digits and thousands separated: "1,234", "12.35".
+std::string FormatNumber(double value);
+
 // A value scaled for an axis: `scale` multiplies stored values, `unit` labels the axis.
 struct AxisUnit {
   double scale = 1;

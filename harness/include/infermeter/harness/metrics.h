@@ -86,6 +86,18 @@ struct RequestTimings {
 };
 RequestTimings ComputeRequestTimings(const results::RequestRecord& request, const SloSettings& slo);
 
+// Arrival time of the first token chunk; nullopt when none carries a token.
+std::optional<std::int64_t> FirstTokenChunkNs(const std::vector<results::ChunkArrival>& chunks);
+
+// When the request stopped occupying the engine: the later of its last chunk (any kind) and
+// done_ns; nullopt when it has neither.
+std::optional<std::int64_t> RequestEndNs(const results::RequestRecord& request);
+
+// Appends one value per gap between consecutive token chunks: the gap divided by the tokens of
+// the later chunk (ms per token), weighted by those tokens (the pooled ITL's sample).
+void AppendTokenGaps(const std::vector<results::ChunkArrival>& chunks,
+                     std::vector<WeightedValue>& out);
+
 // One point of a series over the run, at the start of a 1 s bucket (or at an event).
 struct SeriesPoint {
   std::int64_t time_ns = 0;  // run monotonic clock

@@ -1,0 +1,93 @@
+#include "infermeter/compare/resampling.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace infermeter::compare {
+namespace {
+
+std::uint64_t SplitMix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// GCC's 128-bit integer for the multiply-shift (the extension keeps -Wpedantic quiet).
+__extension__ typedef unsigned __int128 Uint128;
+
+std::uint64_t RotateLeft(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+// 1-based nearest rank of quantile q in n values: ceil(q * n), clamped to [1, n].
+std::size_t NearestRank(std::size_t n, double q) {
+  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(n) - 1e-9));
+  return std::clamp<std::size_t>(rank, 1, n);
+}
+
+}  // namespace
+
+Rng::Rng(std::uint64_t seed) {
+  for (std::uint64_t& word : s_) word = SplitMix64(seed);
+}
+
+std::uint64_t Rng::Next() {
+  const std::uint64_t result = RotateLeft(s_[1] * 5, 7) * 9;
+  const std::uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = RotateLeft(s_[3], 45);
+  return result;
+}
+
+std::size_t Rng::Below(std::size_t n) {
+  const auto bound = static_cast<std::uint64_t>(n);
+  Uint128 product = static_cast<Uint128>(Next()) * bound;
+  auto low = static_cast<std::uint64_t>(product);
+  if (low < bound) {
+    const std::uint64_t threshold = -bound % bound;
+    while (low < threshold) {
+      product = static_cast<Uint128>(Next()) * bound;
+      low = static_cast<std::uint64_t>(product);
+    }
+  }
+  return static_cast<std::size_t>(product >> 64);
+}
+
+void DrawCounts(Rng& rng, std::size_t n, std::vector<std::uint32_t>& counts) {
+  counts.assign(n, 0);
+  for (std::size_t i = 0; i < n; ++i) ++counts[rng.Below(n)];
+}
+
+std::size_t BlockLength(std::size_t n) {
+  return std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(std::cbrt(n))));
+}
+
+double BlockResampleSum(const std::vector<double>& series, std::size_t block, Rng& rng) {
+  const std::size_t n = series.size();
+  const std::size_t starts = n - block + 1;
+  double sum = 0;
+  for (std::size_t taken = 0; taken < n;) {
+    const std::size_t start = rng.Below(starts);
+    const std::size_t length = std::min(block, n - taken);
+    for (std::size_t i = 0; i < length; ++i) sum += series[start + i];
+    taken += length;
+  }
+  return sum;
+}
+
+std::optional<Interval> PercentileInterval(std::vector<double>& resamples, double confidence) {
+  const std::size_t n = resamples.size();
+  if (n < 2) return std::nullopt;
+  const double tail = (1 - confidence) / 2;
+  const auto low = resamples.begin() + static_cast<std::ptrdiff_t>(NearestRank(n, tail) - 1);
+  std::nth_element(resamples.begin(), low, resamples.end());
+  const double low_value = *low;
+  const auto high = resamples.begin() + static_cast<std::ptrdiff_t>(NearestRank(n, 1 - tail) - 1);
+  std::nth_element(low, high, resamples.end());
+  return Interval{.low = low_value, .high = *high};
+}
+
+}  // namespace infermeter::compare
