@@ -11,6 +11,7 @@
 
 #include "command.h"
 #include "compare_command.h"
+#include "report_command.h"
 #include "db_command.h"
 #include "engine_command.h"
 #include "exporter_command.h"
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   infermeter::cli::AddRunCommand(app, &action);
   infermeter::cli::AddRunsCommand(app, &action);
   infermeter::cli::AddCompareCommand(app, &action);
+  infermeter::cli::AddReportCommand(app, &action);
   infermeter::cli::AddDbCommand(app, &action);
   infermeter::cli::AddEngineCommand(app, &action);
   infermeter::cli::AddExporterCommand(app, &action);
