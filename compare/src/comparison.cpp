@@ -274,10 +274,19 @@ ComparisonTable Compare(const std::string& db_path, const std::vector<Subject>& 
   std::vector<std::unique_ptr<RunResamples>> resamples(subjects.size());
   if (need_requests) {
     results::ResultsStore store = results::ResultsStore::OpenForReading(db_path);
-    const ResampleSettings resample{.resamples = settings.resamples, .seed = settings.seed};
+    const std::string& baseline_workload =
+        subjects[settings.baseline].first().run.info.workload_hash;
     for (std::size_t i = 0; i < subjects.size(); ++i) {
       if (subjects[i].repeated()) continue;
       const dashboard::CatalogRun& run = subjects[i].first();
+      // Requests paired with the baseline's when the workload is the same (run_resamples.h);
+      // independent otherwise, as every run's time blocks are.
+      const bool same_workload =
+          !baseline_workload.empty() && run.run.info.workload_hash == baseline_workload;
+      const ResampleSettings resample{
+          .resamples = settings.resamples,
+          .seed = same_workload ? settings.seed : settings.seed + 0x632be59bd9b4e019ULL * (i + 1),
+          .time_block_seed = settings.seed + 0x9e3779b97f4a7c15ULL * (i + 1)};
       resamples[i] = std::make_unique<RunResamples>(
           ResampleRun(store.LoadRequests(run.run.id), StoredSlo(run), resample));
     }

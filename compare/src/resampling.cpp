@@ -30,6 +30,13 @@ Rng::Rng(std::uint64_t seed) {
   for (std::uint64_t& word : s_) word = SplitMix64(seed);
 }
 
+Rng ResampleRng(std::uint64_t seed, std::uint64_t resample) {
+  // Rng's splitmix64 seeding spreads neighbouring seeds over unrelated states.
+  std::uint64_t state = seed;
+  const std::uint64_t mixed_seed = SplitMix64(state) ^ (resample * 0xd1b54a32d192ed03ULL);
+  return Rng(mixed_seed);
+}
+
 std::uint64_t Rng::Next() {
   const std::uint64_t result = RotateLeft(s_[1] * 5, 7) * 9;
   const std::uint64_t t = s_[1] << 17;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <optional>
+#include <thread>
 #include <utility>
 
 #include "infermeter/compare/resampling.h"
@@ -34,32 +36,94 @@ struct Family {
   std::vector<Entry> entries;
 };
 
-// The statistics of `family` when request i counts counts[i] times (all 1: the run itself).
-std::array<double, kStatistics.size()> Statistics(const Family& family,
-                                                  const std::vector<std::uint32_t>* counts) {
-  double total = 0, weighted_sum = 0;
+// Each request's share of a family, so that a resample's statistics cost one sequential pass over
+// the requests and short scans of the sorted entries, rather than scans of every entry in value
+// order (random access into the counts; the pooled ITL has an entry per token):
+//   - its total weight and weighted sum (the mean, and the total the quantiles are fractions of);
+//   - per quantile statistic, its weight below a band of sorted entries around the run's own
+//     quantile (±2% of the entries). A resample's weight below the band comes out of the same
+//     pass, and only the band is scanned. A resample whose quantile falls outside its band
+//     (rare) is scanned in full, so the result is always exact.
+constexpr std::size_t kQuantiles = kStatistics.size() - 1;  // all but the mean (last)
+static_assert(kStatistics.back().den == 0, "the mean is the last statistic");
+
+struct RequestShare {
+  double weight = 0, weighted_sum = 0;
+  std::array<double, kQuantiles> weight_below_band{};
+};
+struct RequestShares {
+  std::vector<RequestShare> requests;
+  std::array<std::size_t, kQuantiles> band_begin{}, band_end{};  // entries [begin, end)
+};
+
+constexpr double kBandHalfWidth = 0.02;  // of the entries, either side of the run's quantile
+
+RequestShares SharesOf(const Family& family, std::size_t requests) {
+  RequestShares shares{.requests = std::vector<RequestShare>(requests)};
   for (const Family::Entry& e : family.entries) {
-    const double w = e.weight * (counts ? (*counts)[e.request] : 1);
-    total += w;
-    weighted_sum += w * e.value;
+    shares.requests[e.request].weight += e.weight;
+    shares.requests[e.request].weighted_sum += e.weight * e.value;
+  }
+  const std::size_t n = family.entries.size();
+  const auto at = [n](double fraction) {
+    return static_cast<std::size_t>(std::clamp(fraction, 0.0, 1.0) * static_cast<double>(n));
+  };
+  for (std::size_t q = 0; q < kQuantiles; ++q) {
+    const double fraction =
+        static_cast<double>(kStatistics[q].num) / static_cast<double>(kStatistics[q].den);
+    shares.band_begin[q] = at(fraction - kBandHalfWidth);
+    shares.band_end[q] = at(fraction + kBandHalfWidth);
+    for (std::size_t k = 0; k < shares.band_begin[q]; ++k) {
+      const Family::Entry& e = family.entries[k];
+      shares.requests[e.request].weight_below_band[q] += e.weight;
+    }
+  }
+  return shares;
+}
+
+// The statistics of `family` when request i counts counts[i] times (all 1: the run itself).
+std::array<double, kStatistics.size()> Statistics(const Family& family, const RequestShares& shares,
+                                                  const std::vector<std::uint32_t>& counts) {
+  double total = 0, weighted_sum = 0;
+  std::array<double, kQuantiles> below{};
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] == 0) continue;
+    const RequestShare& share = shares.requests[i];
+    const double c = counts[i];
+    total += share.weight * c;
+    weighted_sum += share.weighted_sum * c;
+    for (std::size_t q = 0; q < kQuantiles; ++q) below[q] += share.weight_below_band[q] * c;
   }
   std::array<double, kStatistics.size()> out{};
   if (total <= 0) return out;
-  std::size_t next = 0;  // the next quantile statistic to find, ascending
-  double cumulative = 0;
-  for (const Family::Entry& e : family.entries) {
-    if (next == kStatistics.size() || kStatistics[next].den == 0) break;
-    cumulative += e.weight * (counts ? (*counts)[e.request] : 1);
-    // Several quantiles may be reached by one value.
-    while (next < kStatistics.size() && kStatistics[next].den != 0 &&
-           cumulative * static_cast<double>(kStatistics[next].den) >=
-               static_cast<double>(kStatistics[next].num) * total) {
-      out[next++] = e.value;
+  // Nearest rank, as the harness (distribution.cpp): the first value whose cumulative weight
+  // reaches num/den of the total, compared as cumulative * den >= num * total.
+  const auto reached = [total](double cumulative, const Statistic& statistic) {
+    return cumulative * static_cast<double>(statistic.den) >=
+           static_cast<double>(statistic.num) * total;
+  };
+  // The first value reaching `statistic`, scanning entries [begin, end) from `cumulative`;
+  // nullopt when it is not reached there.
+  const auto scan = [&](std::size_t begin, std::size_t end, double cumulative,
+                        const Statistic& statistic) -> std::optional<double> {
+    for (std::size_t k = begin; k < end; ++k) {
+      const Family::Entry& e = family.entries[k];
+      cumulative += e.weight * counts[e.request];
+      if (reached(cumulative, statistic)) return e.value;
     }
+    return std::nullopt;
+  };
+  for (std::size_t q = 0; q < kQuantiles; ++q) {
+    const Statistic& statistic = kStatistics[q];
+    std::optional<double> value;
+    if (!reached(below[q], statistic)) {
+      value = scan(shares.band_begin[q], shares.band_end[q], below[q], statistic);
+    }
+    if (!value) value = scan(0, family.entries.size(), 0, statistic);
+    // Rounding may leave the last entry a hair short of the total: it is the maximum.
+    out[q] = value.value_or(family.entries.back().value);
   }
-  for (std::size_t i = 0; i < kStatistics.size(); ++i) {
-    if (kStatistics[i].den == 0) out[i] = weighted_sum / total;
-  }
+  out[kQuantiles] = weighted_sum / total;
   return out;
 }
 
@@ -169,8 +233,29 @@ RunSample CollectSample(const std::vector<results::RequestRecord>& requests,
   return sample;
 }
 
-void ResampleFamilies(const RunSample& sample, std::size_t requests,
+double GoodFraction(const RunSample& sample, const std::vector<std::uint32_t>& counts) {
+  double judged = 0, good = 0;
+  for (std::size_t i = 0; i < sample.judged.size(); ++i) {
+    judged += sample.judged[i] * counts[i];
+    good += sample.good[i] * counts[i];
+  }
+  return judged > 0 ? good / judged : 0.0;
+}
+
+// Everything resampled over requests: each latency family's statistics and (with an SLO) the
+// good fraction. Resample b draws the same requests for all of them (one set of counts), and
+// resamples are spread over the cores: each has its own generator (ResampleRng), so the result
+// does not depend on how many threads drew it.
+void ResampleRequests(const RunSample& sample, std::size_t requests, bool good_fraction,
                       const ResampleSettings& settings, RunResamples& out) {
+  struct Job {
+    const Family* family;
+    RequestShares shares;
+    int resamples;
+    std::array<FigureResamples*, kStatistics.size()> figures;
+  };
+  std::vector<Job> jobs;
+  const std::vector<std::uint32_t> ones(requests, 1);
   for (const Family& family : sample.families) {
     if (family.entries.empty()) continue;
     // Resamples this family can afford: the pooled ITL may hold millions of gaps.
@@ -181,45 +266,51 @@ void ResampleFamilies(const RunSample& sample, std::size_t requests,
                                                  static_cast<double>(family.entries.size())));
       resamples = std::min(resamples, settings.resamples);
     }
-    const auto own = Statistics(family, nullptr);
-    std::array<FigureResamples*, kStatistics.size()> figures{};
+    Job job{.family = &family,
+            .shares = SharesOf(family, requests),
+            .resamples = resamples,
+            .figures = {}};
+    const auto own = Statistics(family, job.shares, ones);
     for (std::size_t s = 0; s < kStatistics.size(); ++s) {
-      figures[s] = &out[family.name + "_" + kStatistics[s].suffix + "_ms"];
-      figures[s]->method = ResampleMethod::kRequests;
-      figures[s]->recomputed = own[s];
-      figures[s]->values.reserve(static_cast<std::size_t>(resamples));
+      FigureResamples& figure = out[family.name + "_" + kStatistics[s].suffix + "_ms"];
+      figure.method = ResampleMethod::kRequests;
+      figure.recomputed = own[s];
+      figure.values.assign(static_cast<std::size_t>(resamples), 0.0);
+      job.figures[s] = &figure;
     }
-    // The same seed for every family: resample b draws the same requests for all of them.
-    Rng rng(settings.seed);
-    std::vector<std::uint32_t> counts;
-    for (int b = 0; b < resamples; ++b) {
-      DrawCounts(rng, requests, counts);
-      const auto values = Statistics(family, &counts);
-      for (std::size_t s = 0; s < kStatistics.size(); ++s) figures[s]->values.push_back(values[s]);
-    }
+    jobs.push_back(std::move(job));
   }
-}
+  FigureResamples* good = nullptr;
+  if (good_fraction) {
+    good = &out["good_fraction"];
+    good->method = ResampleMethod::kRequests;
+    good->recomputed = GoodFraction(sample, ones);
+    good->values.assign(static_cast<std::size_t>(settings.resamples), 0.0);
+  }
+  if (jobs.empty() && !good) return;
 
-void ResampleGoodFraction(const RunSample& sample, const ResampleSettings& settings,
-                          RunResamples& out) {
-  const auto fraction = [&](const std::vector<std::uint32_t>* counts) {
-    double judged = 0, good = 0;
-    for (std::size_t i = 0; i < sample.judged.size(); ++i) {
-      const double w = counts ? (*counts)[i] : 1;
-      judged += sample.judged[i] * w;
-      good += sample.good[i] * w;
+  const auto draw = [&](std::size_t first, std::size_t stride) {
+    std::vector<std::uint32_t> counts;
+    for (auto b = first; b < static_cast<std::size_t>(settings.resamples); b += stride) {
+      Rng rng = ResampleRng(settings.seed, b);
+      DrawCounts(rng, requests, counts);
+      for (const Job& job : jobs) {
+        if (b >= static_cast<std::size_t>(job.resamples)) continue;
+        const auto values = Statistics(*job.family, job.shares, counts);
+        for (std::size_t s = 0; s < kStatistics.size(); ++s) job.figures[s]->values[b] = values[s];
+      }
+      if (good) good->values[b] = GoodFraction(sample, counts);
     }
-    return judged > 0 ? good / judged : 0.0;
   };
-  FigureResamples& figure = out["good_fraction"];
-  figure.method = ResampleMethod::kRequests;
-  figure.recomputed = fraction(nullptr);
-  Rng rng(settings.seed);
-  std::vector<std::uint32_t> counts;
-  for (int b = 0; b < settings.resamples; ++b) {
-    DrawCounts(rng, sample.judged.size(), counts);
-    figure.values.push_back(fraction(&counts));
-  }
+  // Each thread writes only its own resamples' slots. Small runs are not worth a thread.
+  const std::size_t threads =
+      requests * static_cast<std::size_t>(settings.resamples) < 2'000'000
+          ? 1
+          : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 16);
+  std::vector<std::thread> workers;
+  for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(draw, t, threads);
+  draw(0, threads);
+  for (std::thread& worker : workers) worker.join();
 }
 
 void ResampleRates(const RunSample& sample, const ResampleSettings& settings, RunResamples& out) {
@@ -244,8 +335,8 @@ void ResampleRates(const RunSample& sample, const ResampleSettings& settings, Ru
     const std::size_t block = BlockLength(n);
     double bucket_sum = 0;
     for (const double v : rate->buckets) bucket_sum += v;
-    Rng rng(settings.seed);
     for (int b = 0; b < settings.resamples; ++b) {
+      Rng rng = ResampleRng(settings.time_block_seed, static_cast<std::uint64_t>(b));
       figure.values.push_back(figure.recomputed * BlockResampleSum(rate->buckets, block, rng) /
                               bucket_sum);
     }
@@ -271,8 +362,7 @@ RunResamples ResampleRun(const std::vector<results::RequestRecord>& requests,
   RunResamples out;
   if (requests.empty()) return out;
   const RunSample sample = CollectSample(requests, slo);
-  ResampleFamilies(sample, requests.size(), settings, out);
-  if (slo.any()) ResampleGoodFraction(sample, settings, out);
+  ResampleRequests(sample, requests.size(), slo.any(), settings, out);
   ResampleRates(sample, settings, out);
   return out;
 }

@@ -23,6 +23,11 @@ class Rng {
   std::uint64_t s_[4];
 };
 
+// The generator of resample `resample` of a bootstrap seeded with `seed`: each resample has its
+// own stream, so resamples can be drawn in any order and on any number of threads with the same
+// result.
+Rng ResampleRng(std::uint64_t seed, std::uint64_t resample);
+
 // How many times each of `n` items is drawn in one bootstrap resample (n draws with
 // replacement): counts.size() == n, sum == n.
 void DrawCounts(Rng& rng, std::size_t n, std::vector<std::uint32_t>& counts);

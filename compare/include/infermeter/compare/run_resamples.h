@@ -22,10 +22,18 @@ namespace infermeter::compare {
 
 struct ResampleSettings {
   int resamples = 1000;
+  // Seeds the draws of requests. Runs of one workload (the same requests in the same order)
+  // given the same seed draw the same requests in each resample: a paired bootstrap, as for two
+  // systems scored on one test set, so a ratio's interval reflects the systems rather than which
+  // requests happened to be drawn.
   std::uint64_t seed = 1;
-  // A long run pools millions of inter-token gaps, each scanned once per resample: above this
-  // many gap-resamples the pooled ITL figures get fewer resamples (never fewer than 200).
-  double max_itl_work = 2e9;
+  // Seeds the draws of 1 s blocks. Seconds of two runs do not correspond (one run is slower), so
+  // each run should get its own: compare::Compare derives one per subject.
+  std::uint64_t time_block_seed = 2;
+  // A long run pools millions of inter-token gaps, and each resample scans a band of them (about
+  // 8%, run_resamples.cpp): above this many gap-resamples the pooled ITL figures get fewer
+  // resamples (never fewer than 200). 2e10 is 20M gaps at 1000 resamples.
+  double max_itl_work = 2e10;
   // Fewer buckets than this give a rate no interval (a blocks bootstrap of a 5 s run is noise).
   std::size_t min_rate_buckets = 10;
 };
