@@ -11,7 +11,6 @@
 
 #include "command.h"
 #include "compare_command.h"
-#include "report_command.h"
 #include "db_command.h"
 #include "engine_command.h"
 #include "exporter_command.h"
@@ -20,6 +19,7 @@
 #include "infermeter/core/version.h"
 #include "model_command.h"
 #include "probe_command.h"
+#include "report_command.h"
 #include "run_command.h"
 #include "runs_command.h"
 #include "serve_command.h"

@@ -28,6 +28,16 @@ struct Estimate {
   std::size_t runs = 0;
 };
 
+// FNV-1a, 64 bit: a workload hash as a seed, the same on every platform (std::hash is not).
+std::uint64_t Fnv1a(std::string_view text) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
 // The SLOs a run's goodput was judged against, from its stored slo_*_ms figures.
 harness::SloSettings StoredSlo(const dashboard::CatalogRun& run) {
   return {.ttft_ms = run.Metric("slo_ttft_ms"),
@@ -136,10 +146,10 @@ Cell CellOf(const Estimate& estimate, const Estimate& baseline, bool is_baseline
   Cell cell{.value = estimate.value, .cv = estimate.cv, .runs = estimate.runs};
   std::vector<double> resamples = estimate.resamples;
   cell.interval = PercentileInterval(resamples, confidence);
-  if (!estimate.value || !baseline.value || *baseline.value == 0) return cell;
+  if (is_baseline || !estimate.value || !baseline.value || *baseline.value == 0) return cell;
   cell.ratio = *estimate.value / *baseline.value;
-  if (is_baseline) return cell;
-  // Independent resamples of the two columns, paired by index: the ratio's distribution.
+  // Resample b of this column over resample b of the baseline's: the ratio's distribution
+  // (independent draws, or the same requests for one workload: run_resamples.h).
   std::vector<double> ratios;
   const std::size_t n = std::min(estimate.resamples.size(), baseline.resamples.size());
   for (std::size_t b = 0; b < n; ++b) {
@@ -226,8 +236,11 @@ std::vector<std::string> LikeForLikeDifferences(const std::vector<Subject>& subj
         differences.push_back(fmt::format("model: {} ran '{}', the baseline {} ran '{}'",
                                           RunName(run), info.model, RunName(base), b.model));
       }
+      // A run without figures yet (still running, or failed before its summary) has stored no
+      // SLOs: unknown, not different. It is named in a warning as not completed.
+      const bool slo_known = !run.metrics.empty() && !base.metrics.empty();
       const std::string slo = SloText(StoredSlo(run));
-      if (slo != base_slo) {
+      if (slo_known && slo != base_slo) {
         differences.push_back(
             fmt::format("SLOs: {} was judged against {}, the baseline {} "
                         "against {}",
@@ -274,19 +287,19 @@ ComparisonTable Compare(const std::string& db_path, const std::vector<Subject>& 
   std::vector<std::unique_ptr<RunResamples>> resamples(subjects.size());
   if (need_requests) {
     results::ResultsStore store = results::ResultsStore::OpenForReading(db_path);
-    const std::string& baseline_workload =
-        subjects[settings.baseline].first().run.info.workload_hash;
     for (std::size_t i = 0; i < subjects.size(); ++i) {
       if (subjects[i].repeated()) continue;
       const dashboard::CatalogRun& run = subjects[i].first();
-      // Requests paired with the baseline's when the workload is the same (run_resamples.h);
-      // independent otherwise, as every run's time blocks are.
-      const bool same_workload =
-          !baseline_workload.empty() && run.run.info.workload_hash == baseline_workload;
+      // Seeded by what the run is, not by its column, so a run's intervals do not change with
+      // the order runs are named in or the baseline: requests by the workload (runs of one
+      // workload draw the same requests, paired: run_resamples.h; a run without a hash by its
+      // id), time blocks by the run.
+      const auto id = static_cast<std::uint64_t>(run.run.id.value);
+      const std::string& workload = run.run.info.workload_hash;
       const ResampleSettings resample{
           .resamples = settings.resamples,
-          .seed = same_workload ? settings.seed : settings.seed + 0x632be59bd9b4e019ULL * (i + 1),
-          .time_block_seed = settings.seed + 0x9e3779b97f4a7c15ULL * (i + 1)};
+          .seed = settings.seed ^ (workload.empty() ? 0x632be59bd9b4e019ULL * id : Fnv1a(workload)),
+          .time_block_seed = settings.seed + 0x9e3779b97f4a7c15ULL * id};
       resamples[i] = std::make_unique<RunResamples>(
           ResampleRun(store.LoadRequests(run.run.id), StoredSlo(run), resample));
     }
@@ -306,10 +319,17 @@ ComparisonTable Compare(const std::string& db_path, const std::vector<Subject>& 
         estimates.push_back(EstimateOfRun(spec, subject.first(), resamples[i].get()));
       }
     }
-    if (std::none_of(estimates.begin(), estimates.end(),
-                     [](const Estimate& e) { return e.value.has_value(); })) {
-      continue;
+    // A figure no column has (a normalisation none of the runs can make) is not a row. Why is
+    // worth a warning where some run has it, or where --metrics asked for it by name.
+    const bool none = std::none_of(estimates.begin(), estimates.end(),
+                                   [](const Estimate& e) { return e.value.has_value(); });
+    for (std::size_t i = 0; i < estimates.size(); ++i) {
+      if (spec.derive && !estimates[i].value && subjects[i].first().Metric(spec.base) &&
+          (!none || !settings.metrics.empty())) {
+        missing[fmt::format("{}: {}", spec.label, spec.missing)].push_back(subjects[i].label);
+      }
     }
+    if (none) continue;
     Row row{.metric = spec.metric,
             .label = spec.label,
             .unit = spec.unit,
@@ -321,14 +341,17 @@ ComparisonTable Compare(const std::string& db_path, const std::vector<Subject>& 
       row.cells.push_back(CellOf(estimates[i], estimates[settings.baseline], i == settings.baseline,
                                  settings.confidence));
       row.methods.push_back(row.cells.back().interval ? estimates[i].method : std::nullopt);
-      if (spec.derive && !estimates[i].value && subjects[i].first().Metric(spec.base)) {
-        missing[fmt::format("{}: {}", spec.label, spec.missing)].push_back(subjects[i].label);
-      }
     }
     table.rows.push_back(std::move(row));
   }
   for (const auto& [what, labels] : missing) {
     table.warnings.push_back(fmt::format("{} has no {}", fmt::join(labels, ", "), what));
+  }
+  if (table.rows.empty() && !settings.metrics.empty()) {
+    throw InputError({.source = "<command line>", .field = "--metrics"},
+                     fmt::format("'{}' selects only figures none of these runs has{}{}",
+                                 fmt::join(settings.metrics, ","), missing.empty() ? "" : ": ",
+                                 fmt::join(table.warnings, "; ")));
   }
   return table;
 }

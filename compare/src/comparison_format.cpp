@@ -46,14 +46,12 @@ std::string IntervalText(const Cell& cell, const std::string& unit) {
 }
 
 std::string RatioText(const Cell& cell) {
-  if (!cell.ratio || !cell.significant.has_value()) {
-    return cell.ratio && !cell.interval ? fmt::format("×{:.3f}", *cell.ratio) : "";
-  }
+  if (!cell.ratio) return "";
   std::string text = fmt::format("×{:.3f}", *cell.ratio);
   if (cell.ratio_interval) {
     text += fmt::format(" [{:.3f}, {:.3f}]", cell.ratio_interval->low, cell.ratio_interval->high);
   }
-  if (!*cell.significant) text += " ~";
+  if (cell.significant && !*cell.significant) text += " ~";
   return text;
 }
 
@@ -65,7 +63,7 @@ std::string DirectionText(const Row& row) {
 std::string Legend(const ComparisonTable& table) {
   return fmt::format(
       "[low, high]: {:.0f}% bootstrap interval ({} resamples, seed {}; a run's requests or its "
-      "1 s throughput in moving blocks, a repeat group's runs). ×r: ratio to the baseline, "
+      "1 s throughput in blocks, a repeat group's runs). ×r: ratio to the baseline, "
       "[its interval]; ~ not significant (the interval contains 1). ↑/↓: higher/lower is "
       "better.",
       table.confidence * 100, table.resamples, table.seed);

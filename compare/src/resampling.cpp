@@ -74,12 +74,11 @@ std::size_t BlockLength(std::size_t n) {
 
 double BlockResampleSum(const std::vector<double>& series, std::size_t block, Rng& rng) {
   const std::size_t n = series.size();
-  const std::size_t starts = n - block + 1;
   double sum = 0;
   for (std::size_t taken = 0; taken < n;) {
-    const std::size_t start = rng.Below(starts);
+    const std::size_t start = rng.Below(n);
     const std::size_t length = std::min(block, n - taken);
-    for (std::size_t i = 0; i < length; ++i) sum += series[start + i];
+    for (std::size_t i = 0; i < length; ++i) sum += series[(start + i) % n];
     taken += length;
   }
   return sum;

@@ -1,7 +1,7 @@
 #pragma once
 // Bootstrap machinery shared by every interval `infermeter compare` reports: a seeded generator
 // whose draws are the same on every platform (so a comparison printed twice is the same), one
-// resample's counts, a moving-block resample of a time series, and the percentile interval.
+// resample's counts, a circular block resample of a time series, and the percentile interval.
 
 #include <cstddef>
 #include <cstdint>
@@ -36,10 +36,13 @@ void DrawCounts(Rng& rng, std::size_t n, std::vector<std::uint32_t>& counts);
 // (Hall, Horowitz & Jing 1995: the order that minimises the error of a variance estimate).
 std::size_t BlockLength(std::size_t n);
 
-// The sum of one moving-block resample of `series`: blocks of `block` consecutive points starting
-// at uniformly drawn positions, laid end to end and cut at series.size() points. Neighbouring
-// seconds of a run are correlated (a batch spans them), which resampling single points would
-// ignore. REQUIRES: 1 <= block <= series.size().
+// The sum of one circular block resample of `series`: blocks of `block` consecutive points
+// starting at uniformly drawn positions, wrapping from the last point to the first, laid end to
+// end and cut at series.size() points. Neighbouring seconds of a run are correlated (a batch
+// spans them), which resampling single points would ignore. Wrapping gives every point the same
+// chance to be drawn (Politis & Romano 1992), so a run's ramp-up and drain seconds are not drawn
+// less often than its middle, and the resamples centre on the run's own rate.
+// REQUIRES: 1 <= block <= series.size().
 double BlockResampleSum(const std::vector<double>& series, std::size_t block, Rng& rng);
 
 struct Interval {
