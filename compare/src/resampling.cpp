@@ -1,6 +1,7 @@
 #include "infermeter/compare/resampling.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace infermeter::compare {
@@ -16,8 +17,6 @@ std::uint64_t SplitMix64(std::uint64_t& state) {
 // GCC's 128-bit integer for the multiply-shift (the extension keeps -Wpedantic quiet).
 __extension__ typedef unsigned __int128 Uint128;
 
-std::uint64_t RotateLeft(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 // 1-based nearest rank of quantile q in n values: ceil(q * n), clamped to [1, n].
 std::size_t NearestRank(std::size_t n, double q) {
   const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(n) - 1e-9));
@@ -26,9 +25,16 @@ std::size_t NearestRank(std::size_t n, double q) {
 
 }  // namespace
 
-Rng::Rng(std::uint64_t seed) {
-  for (std::uint64_t& word : s_) word = SplitMix64(seed);
+namespace {
+// The generator's words: successive splitmix64 outputs from the seed.
+std::array<std::uint64_t, 4> SeedWords(std::uint64_t seed) {
+  std::array<std::uint64_t, 4> words{};
+  for (std::uint64_t& word : words) word = SplitMix64(seed);
+  return words;
 }
+}  // namespace
+
+Rng::Rng(std::uint64_t seed) : engine_(SeedWords(seed)) {}
 
 Rng ResampleRng(std::uint64_t seed, std::uint64_t resample) {
   // Rng's splitmix64 seeding spreads neighbouring seeds over unrelated states.
@@ -37,17 +43,7 @@ Rng ResampleRng(std::uint64_t seed, std::uint64_t resample) {
   return Rng(mixed_seed);
 }
 
-std::uint64_t Rng::Next() {
-  const std::uint64_t result = RotateLeft(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = RotateLeft(s_[3], 45);
-  return result;
-}
+std::uint64_t Rng::Next() { return engine_.Next(); }
 
 std::size_t Rng::Below(std::size_t n) {
   const auto bound = static_cast<std::uint64_t>(n);

@@ -141,19 +141,12 @@ struct RunSample {
   std::vector<Rate> rates;
 };
 
-// The harness's time base (metrics.cpp, FindTimeBase): first send to the latest end.
+// The harness's time base, so the rates resampled are the rates it stored.
 void FindTimeBase(const std::vector<results::RequestRecord>& requests, RunSample& sample) {
-  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
-  std::int64_t first_sent = kNone, first_scheduled = kNone;
-  std::int64_t end = std::numeric_limits<std::int64_t>::min();
-  for (const results::RequestRecord& r : requests) {
-    if (r.sent_ns) first_sent = std::min(first_sent, *r.sent_ns);
-    first_scheduled = std::min(first_scheduled, r.scheduled_ns);
-    if (const auto request_end = harness::RequestEndNs(r)) end = std::max(end, *request_end);
-  }
-  sample.start_ns = first_sent != kNone ? first_sent : first_scheduled;
-  sample.end_ns = std::max(end, sample.start_ns);
-  sample.duration_s = static_cast<double>(sample.end_ns - sample.start_ns) / kNsPerS;
+  const harness::RunSpan span = harness::FindRunSpan(requests);
+  sample.start_ns = span.start_ns;
+  sample.end_ns = span.end_ns;
+  sample.duration_s = span.duration_s;
 }
 
 RunSample CollectSample(const std::vector<results::RequestRecord>& requests,

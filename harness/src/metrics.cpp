@@ -18,20 +18,11 @@ constexpr std::int64_t kNsPerS = 1'000'000'000;
 double Rate(double amount, double seconds) { return seconds > 0 ? amount / seconds : 0; }
 double Ratio(double part, double whole) { return whole > 0 ? part / whole : 0; }
 
-// From the first send (the first scheduled time when nothing was sent) to the latest chunk or
-// done time of any request; never negative.
 void FindTimeBase(const std::vector<results::RequestRecord>& requests, RunSummary& s) {
-  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
-  std::int64_t first_sent = kNone, first_scheduled = kNone;
-  std::int64_t end = std::numeric_limits<std::int64_t>::min();
-  for (const results::RequestRecord& r : requests) {
-    if (r.sent_ns) first_sent = std::min(first_sent, *r.sent_ns);
-    first_scheduled = std::min(first_scheduled, r.scheduled_ns);
-    if (const auto request_end = detail::RequestEndNs(r)) end = std::max(end, *request_end);
-  }
-  s.start_ns = first_sent != kNone ? first_sent : first_scheduled;
-  s.end_ns = std::max(end, s.start_ns);
-  s.duration_s = static_cast<double>(s.end_ns - s.start_ns) / static_cast<double>(kNsPerS);
+  const RunSpan span = FindRunSpan(requests);
+  s.start_ns = span.start_ns;
+  s.end_ns = span.end_ns;
+  s.duration_s = span.duration_s;
 }
 
 // Per-request samples of the latency distributions, one vector per figure.
@@ -196,6 +187,22 @@ void ComputeTimeline(const std::vector<results::RequestRecord>& requests,
 }
 
 }  // namespace
+
+RunSpan FindRunSpan(const std::vector<results::RequestRecord>& requests) {
+  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
+  std::int64_t first_sent = kNone, first_scheduled = kNone;
+  std::int64_t end = std::numeric_limits<std::int64_t>::min();
+  for (const results::RequestRecord& r : requests) {
+    if (r.sent_ns) first_sent = std::min(first_sent, *r.sent_ns);
+    first_scheduled = std::min(first_scheduled, r.scheduled_ns);
+    if (const auto request_end = RequestEndNs(r)) end = std::max(end, *request_end);
+  }
+  RunSpan span;
+  span.start_ns = first_sent != kNone ? first_sent : first_scheduled;
+  span.end_ns = std::max(end, span.start_ns);
+  span.duration_s = static_cast<double>(span.end_ns - span.start_ns) / static_cast<double>(kNsPerS);
+  return span;
+}
 
 RunSummary SummarizeRun(const std::vector<results::RequestRecord>& requests,
                         const SloSettings& slo) {

@@ -1,5 +1,6 @@
 #include "infermeter/workloads/random.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <numbers>
@@ -23,28 +24,21 @@ std::uint64_t Combine64(std::uint64_t a, std::uint64_t b) {
 }
 
 namespace {
-std::uint64_t Rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-}  // namespace
-
-Rng::Rng(std::uint64_t seed) {
+// The generator's words: splitmix64 steps from the seed (as workloads have always been seeded).
+std::array<std::uint64_t, 4> SeedWords(std::uint64_t seed) {
+  std::array<std::uint64_t, 4> words{};
   std::uint64_t x = seed;
-  for (auto& word : s_) {
+  for (auto& word : words) {
     x += 0x9e3779b97f4a7c15ULL;
     word = Mix64(x);
   }
+  return words;
 }
+}  // namespace
 
-std::uint64_t Rng::Next() {
-  const std::uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = Rotl(s_[3], 45);
-  return result;
-}
+Rng::Rng(std::uint64_t seed) : engine_(SeedWords(seed)) {}
+
+std::uint64_t Rng::Next() { return engine_.Next(); }
 
 double Rng::Uniform01() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
 

@@ -8,6 +8,8 @@
 #include <optional>
 #include <vector>
 
+#include "infermeter/core/xoshiro.h"
+
 namespace infermeter::compare {
 
 // xoshiro256** seeded through splitmix64: fast, and fully specified (std::mt19937 is, but the
@@ -20,7 +22,7 @@ class Rng {
   std::size_t Below(std::size_t n);
 
  private:
-  std::uint64_t s_[4];
+  Xoshiro256 engine_;
 };
 
 // The generator of resample `resample` of a bootstrap seeded with `seed`: each resample has its

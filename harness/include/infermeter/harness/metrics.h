@@ -93,6 +93,14 @@ std::optional<std::int64_t> FirstTokenChunkNs(const std::vector<results::ChunkAr
 // done_ns; nullopt when it has neither.
 std::optional<std::int64_t> RequestEndNs(const results::RequestRecord& request);
 
+// The span a run's rates are over: from the first send (the first scheduled time when nothing
+// was sent) to the latest chunk or done time of any request; never negative.
+struct RunSpan {
+  std::int64_t start_ns = 0, end_ns = 0;
+  double duration_s = 0;
+};
+RunSpan FindRunSpan(const std::vector<results::RequestRecord>& requests);
+
 // Appends one value per gap between consecutive token chunks: the gap divided by the tokens of
 // the later chunk (ms per token), weighted by those tokens (the pooled ITL's sample).
 void AppendTokenGaps(const std::vector<results::ChunkArrival>& chunks,

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "infermeter/core/xoshiro.h"
+
 namespace infermeter::workloads {
 
 // SplitMix64 finalizer: a bijective 64-bit mixer. Used to derive seeds and block contents.
@@ -24,7 +26,7 @@ class Rng {
   double Gamma(double shape, double scale);  // Marsaglia-Tsang
 
  private:
-  std::uint64_t s_[4];
+  Xoshiro256 engine_;
 };
 
 // A distribution of non-negative values (token counts or milliseconds), written as text:
