@@ -177,17 +177,8 @@ bool Resampled(const std::string& metric) {
 void AddOutcomeWarnings(const std::vector<Subject>& subjects, std::vector<std::string>& warnings) {
   for (const Subject& subject : subjects) {
     for (const dashboard::CatalogRun& run : subject.runs) {
-      if (run.run.status != results::RunStatus::kCompleted) {
-        warnings.push_back(
-            fmt::format("{} is {}, not completed: its figures may cover only part "
-                        "of its workload",
-                        RunName(run), results::ToString(run.run.status)));
-      }
-      if (run.run.validity == results::Validity::kInvalid) {
-        warnings.push_back(run.run.validity_reasons.empty()
-                               ? fmt::format("{} is INVALID", RunName(run))
-                               : fmt::format("{} is INVALID: {}", RunName(run),
-                                             fmt::join(run.run.validity_reasons, "; ")));
+      for (std::string& warning : dashboard::OutcomeWarnings(run)) {
+        warnings.push_back(std::move(warning));
       }
     }
   }

@@ -212,22 +212,27 @@ void AddLikeForLikeWarnings(const std::vector<CatalogRun>& runs, std::size_t bas
 
 void AddOutcomeWarnings(const std::vector<CatalogRun>& runs, std::vector<std::string>& warnings) {
   for (const CatalogRun& run : runs) {
-    if (run.run.status != results::RunStatus::kCompleted) {
-      warnings.push_back(
-          fmt::format("{} is {}, not completed: its figures may cover only part "
-                      "of its workload",
-                      RunName(run), results::ToString(run.run.status)));
-    }
-    if (run.run.validity == results::Validity::kInvalid) {
-      warnings.push_back(
-          run.run.validity_reasons.empty()
-              ? fmt::format("{} is INVALID", RunName(run))
-              : fmt::format("{} is INVALID: {}", RunName(run), run.run.validity_reasons.front()));
-    }
+    for (std::string& warning : OutcomeWarnings(run)) warnings.push_back(std::move(warning));
   }
 }
 
 }  // namespace
+
+std::vector<std::string> OutcomeWarnings(const CatalogRun& run) {
+  std::vector<std::string> warnings;
+  if (run.run.status != results::RunStatus::kCompleted) {
+    warnings.push_back(
+        fmt::format("{} is {}, not completed: its figures may cover only part of its workload",
+                    RunName(run), results::ToString(run.run.status)));
+  }
+  if (run.run.validity == results::Validity::kInvalid) {
+    warnings.push_back(run.run.validity_reasons.empty()
+                           ? fmt::format("{} is INVALID", RunName(run))
+                           : fmt::format("{} is INVALID: {}", RunName(run),
+                                         fmt::join(run.run.validity_reasons, "; ")));
+  }
+  return warnings;
+}
 
 std::string_view ToString(Normalisation normalisation) {
   switch (normalisation) {

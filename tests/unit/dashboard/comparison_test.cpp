@@ -236,8 +236,10 @@ TEST_F(ComparisonTest, WarnsWhenRunsAreNotLikeForLike) {
   EXPECT_NE(WarningWith(c, {"models differ", "run 3 (cpu)", "v4-mini", "deepseek-v4"}), "");
   EXPECT_EQ(WarningWith(c, {"models differ", "run 2"}), "");
   EXPECT_NE(WarningWith(c, {"run 3 (cpu)", "interrupted", "not completed"}), "");
+  // Every reason, as `infermeter compare` says it (dashboard::OutcomeWarnings).
   EXPECT_EQ(WarningWith(c, {"run 3 (cpu)", "INVALID"}),
-            "run 3 (cpu) is INVALID: only 3 requests completed (at least 10 needed)");
+            "run 3 (cpu) is INVALID: only 3 requests completed (at least 10 needed); a second "
+            "reason");
   // Nothing about runs 1, 2 and 4: workload, model, completion and verdict all match.
   EXPECT_EQ(c.warnings.size(), 4u) << fmt::format("{}", fmt::join(c.warnings, "\n"));
 }

@@ -31,6 +31,10 @@ struct RunHardwareScale {
 };
 RunHardwareScale HardwareScale(const CatalogRun& run);
 
+// What a reader of a comparison must know of a run's outcome: not completed (its figures may
+// cover part of its workload), or INVALID with the reasons. Empty for a completed, valid run.
+std::vector<std::string> OutcomeWarnings(const CatalogRun& run);
+
 struct ComparedFigure {
   std::string metric;  // run_metrics name: "output_tokens_per_s", "ttft_p99_ms"
   std::string label;   // "Output tokens/s", "TTFT p99"
