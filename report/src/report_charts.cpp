@@ -1,5 +1,7 @@
 #include "infermeter/report/report_charts.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "infermeter/dashboard/run_snapshot.h"
@@ -52,8 +54,8 @@ constexpr PanelChart kPanelCharts[] = {
      "Output tokens per second over the run, counted from the requests' streamed chunks; x from "
      "each run's first request."},
     {"KV cache", "kv-cache",
-     "KV cache over the run as the engine reported it: bytes used, and its capacity where the "
-     "engine reports one."},
+     "KV cache used over the run, as the engine reported it (all kinds of cache entries "
+     "together)."},
 };
 
 }  // namespace
@@ -82,10 +84,34 @@ std::vector<ReportChart> ReportCharts(const std::string& db_path,
                      .y_title = panel.y_unit,
                      .width_px = 900,
                      .height_px = 360};
-      for (const dashboard::PanelLine& line : panel.lines) {
-        spec.lines.push_back({.name = line.name, .points = line.points});
+      std::string caption = wanted.caption;
+      if (panel.title == "KV cache") {
+        // One line per subject, in its colour: the total used. The engine's breakdown by kind
+        // and its allocation would repeat colours across subjects, and a capacity line many
+        // times the usage would flatten it; capacities are given in the caption instead.
+        std::vector<std::string> capacities;
+        for (const dashboard::PanelLine& line : panel.lines) {
+          if (line.name.ends_with(": used") || line.name == "used") {
+            spec.lines.push_back({.name = line.name, .points = line.points});
+          } else if (line.name.ends_with(": capacity") && !line.points.empty()) {
+            double capacity = 0;
+            for (const dashboard::Point& p : line.points) capacity = std::max(capacity, p.y);
+            capacities.push_back(fmt::format("{} {:.3g} {}",
+                                             line.name.substr(0, line.name.size() - 10), capacity,
+                                             panel.y_unit));
+          }
+        }
+        if (spec.lines.empty()) continue;  // only a breakdown by kind: nothing comparable
+        if (!capacities.empty()) {
+          caption += fmt::format(" Capacity: {}.", fmt::join(capacities, "; "));
+        }
+      } else {
+        for (const dashboard::PanelLine& line : panel.lines) {
+          spec.lines.push_back({.name = line.name, .points = line.points});
+        }
       }
-      charts.push_back({.stem = wanted.stem, .caption = wanted.caption, .spec = std::move(spec)});
+      charts.push_back(
+          {.stem = wanted.stem, .caption = std::move(caption), .spec = std::move(spec)});
     }
   }
 
