@@ -26,8 +26,11 @@
 #include "infermeter/report/report_documents.h"
 #include "infermeter/results/store.h"
 #include "infermeter/results/writer.h"
+#include "median.h"
 
 namespace {
+
+using infermeter::bench::Median;
 
 using namespace infermeter;
 
@@ -78,11 +81,6 @@ void WriteRun(results::ResultsStore& store, const std::string& path, const std::
   }
   writer.Close();
   store.FinishRun(run, results::RunStatus::kCompleted, 1);
-}
-
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point begin) {

@@ -28,8 +28,11 @@
 #include "infermeter/results/store.h"
 #include "infermeter/results/writer.h"
 #include "main_window.h"
+#include "median.h"
 
 namespace {
+
+using infermeter::bench::Median;
 
 using namespace infermeter;
 
@@ -88,11 +91,6 @@ void Write(const std::string& path, std::int64_t requests, std::int32_t chunks) 
   }
   writer.Close();
   store.FinishRun(run, results::RunStatus::kCompleted, 1);
-}
-
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
 }
 
 }  // namespace

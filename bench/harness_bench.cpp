@@ -37,8 +37,11 @@
 #include "infermeter/harness/runner.h"
 #include "infermeter/workloads/generators.h"
 #include "infermeter/workloads/trace_sample_source.h"
+#include "median.h"
 
 namespace {
+
+using infermeter::bench::Median;
 
 using namespace infermeter;
 
@@ -155,11 +158,6 @@ Result Once(const Options& o, const workloads::TraceSampleSource& source, int in
   r.achieved_rate = sent / (static_cast<double>(load.end_ns - load.start_ns) / 1e9);
   r.wall_us_per_request = static_cast<double>(load.end_ns - load.start_ns) / 1e3 / sent;
   return r;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 }  // namespace

@@ -39,8 +39,11 @@
 
 #include "infermeter/core/clock.h"
 #include "infermeter/engines/openai_engine.h"
+#include "median.h"
 
 namespace {
+
+using infermeter::bench::Median;
 
 using infermeter::MonotonicNs;
 
@@ -240,11 +243,6 @@ Outcome RunOnce(int streams, int events, int paced_us) {
   outcome.added_ns = std::move(shared.added_ns);
   outcome.end_to_end_ns = std::move(shared.end_to_end_ns);
   return outcome;
-}
-
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
 }
 
 double Percentile(std::vector<std::int64_t>& values, double q) {

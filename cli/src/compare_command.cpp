@@ -67,14 +67,9 @@ void PrintTable(std::ostream& out, const compare::ComparisonTable& table,
 }
 
 int Run(const CompareCommandOptions& options) {
-  ResolvedComparison resolved;
-  try {
-    resolved = ResolveComparison(options.compare);
-  } catch (const compare::NotLikeForLike& e) {
-    // A check that found problems (exit 3), not a failure to run.
-    std::cerr << "infermeter: " << e.what() << '\n';
-    return 3;
-  }
+  const std::optional<ResolvedComparison> found = ResolveOrRefuse(options.compare);
+  if (!found) return kNotLikeForLikeExit;
+  const ResolvedComparison& resolved = *found;
   std::ofstream file;
   if (!options.output.empty()) {
     file.open(options.output);

@@ -1,5 +1,7 @@
 #include "compare_options.h"
 
+#include <iostream>
+
 #include <fmt/format.h>
 
 #include "db_path.h"
@@ -58,6 +60,15 @@ ResolvedComparison ResolveComparison(const CompareOptions& options) {
                               .table = {}};
   resolved.table = compare::Compare(options.db_path, resolved.subjects, settings);
   return resolved;
+}
+
+std::optional<ResolvedComparison> ResolveOrRefuse(const CompareOptions& options) {
+  try {
+    return ResolveComparison(options);
+  } catch (const compare::NotLikeForLike& e) {
+    std::cerr << "infermeter: " << e.what() << '\n';
+    return std::nullopt;
+  }
 }
 
 }  // namespace infermeter::cli

@@ -2,6 +2,7 @@
 // What `infermeter compare` and `infermeter report` share: which runs, the baseline, the figures,
 // the bootstrap and --force; and turning them into a comparison.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,5 +28,11 @@ struct ResolvedComparison {
   compare::ComparisonTable table;
 };
 ResolvedComparison ResolveComparison(const CompareOptions& options);
+
+// As ResolveComparison, but runs that are not like for like are a check that found problems,
+// not a failure: the differences go to stderr and the result is empty (the command then exits
+// with kNotLikeForLikeExit, as `db check` exits 3 on problems).
+inline constexpr int kNotLikeForLikeExit = 3;
+std::optional<ResolvedComparison> ResolveOrRefuse(const CompareOptions& options);
 
 }  // namespace infermeter::cli

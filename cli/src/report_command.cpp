@@ -1,7 +1,5 @@
 #include "report_command.h"
 
-#include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -10,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "compare_options.h"
+#include "infermeter/core/clock.h"
 #include "infermeter/core/error.h"
 #include "infermeter/report/report_charts.h"
 #include "infermeter/report/report_documents.h"
@@ -23,15 +22,6 @@ struct ReportCommandOptions {
   std::string format;  // "" = from the output's extension
   std::string title;
 };
-
-std::string NowUtc() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &utc);
-  return text;
-}
 
 // Written beside the target and renamed over it, so a failed write never leaves half a report
 // (or destroys an earlier one under the same name).
@@ -59,16 +49,13 @@ int Run(const ReportCommandOptions& options) {
     format = extension == ".md" || extension == ".markdown" ? "markdown" : "html";
   }
 
-  ResolvedComparison resolved;
-  try {
-    resolved = ResolveComparison(options.compare);
-  } catch (const compare::NotLikeForLike& e) {
-    std::cerr << "infermeter: " << e.what() << '\n';
-    return 3;  // as `compare`: a check that found problems
-  }
+  const std::optional<ResolvedComparison> found = ResolveOrRefuse(options.compare);
+  if (!found) return kNotLikeForLikeExit;
+  const ResolvedComparison& resolved = *found;
   const std::vector<report::ReportChart> charts =
       report::ReportCharts(options.compare.db_path, resolved.subjects);
-  report::ReportContext context{.results_file = options.compare.db_path, .generated_at = NowUtc()};
+  report::ReportContext context{.results_file = options.compare.db_path,
+                                .generated_at = FormatWallNs(WallNs())};
   if (!options.title.empty()) context.title = options.title;
 
   if (format == "markdown") {

@@ -15,7 +15,7 @@ namespace infermeter::report {
 struct ReportContext {
   std::string title = "infermeter comparison";
   std::string results_file;  // where the runs were read from, as given
-  std::string generated_at;  // "2026-11-24 18:40 UTC"
+  std::string generated_at;  // "2026-11-24T18:40:00.123Z"
 };
 
 std::string HtmlReport(const compare::ComparisonTable& table,
