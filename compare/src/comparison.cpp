@@ -17,6 +17,7 @@
 namespace infermeter::compare {
 namespace {
 
+using detail::Normaliser;
 using detail::RowSpec;
 
 // A figure of one column: its value and, when it has one, its bootstrap distribution.
@@ -101,10 +102,13 @@ std::vector<double> ResampleMeans(const std::vector<double>& values,
   return means;
 }
 
+// The row's figure for `run`: stored, or normalised from its base figure.
 std::optional<double> RunValue(const RowSpec& row, const dashboard::CatalogRun& run) {
   const std::optional<double> base = run.Metric(row.base);
-  if (!base || !row.derive) return base;
-  return row.derive(*base, run);
+  if (!base || !row.normaliser) return base;
+  const std::optional<Normaliser> normalise = row.normaliser(run);
+  if (!normalise) return std::nullopt;
+  return (*normalise)(*base);
 }
 
 Estimate EstimateOfGroup(const RowSpec& row, const Subject& subject,
@@ -127,15 +131,21 @@ Estimate EstimateOfGroup(const RowSpec& row, const Subject& subject,
 Estimate EstimateOfRun(const RowSpec& row, const dashboard::CatalogRun& run,
                        const RunResamples* resamples) {
   Estimate estimate;
-  estimate.value = RunValue(row, run);
+  const std::optional<double> base = run.Metric(row.base);
+  // What the run's hardware, labels or price make of the base figure: looked up once.
+  const std::optional<Normaliser> normalise =
+      row.normaliser ? row.normaliser(run) : std::optional<Normaliser>(Normaliser{});
+  if (!base || !normalise) return estimate;
+  estimate.value = (*normalise)(*base);
   if (!estimate.value) return estimate;
   estimate.runs = 1;
   if (!resamples) return estimate;
   const auto figure = resamples->find(row.base);
   if (figure == resamples->end() || figure->second.values.empty()) return estimate;
   for (const double value : figure->second.values) {
-    const std::optional<double> derived = row.derive ? row.derive(value, run) : value;
-    if (derived) estimate.resamples.push_back(*derived);
+    if (const std::optional<double> normalised = (*normalise)(value)) {
+      estimate.resamples.push_back(*normalised);
+    }
   }
   estimate.method = figure->second.method;
   return estimate;
@@ -315,7 +325,7 @@ ComparisonTable Compare(const std::string& db_path, const std::vector<Subject>& 
     const bool none = std::none_of(estimates.begin(), estimates.end(),
                                    [](const Estimate& e) { return e.value.has_value(); });
     for (std::size_t i = 0; i < estimates.size(); ++i) {
-      if (spec.derive && !estimates[i].value && subjects[i].first().Metric(spec.base) &&
+      if (spec.normaliser && !estimates[i].value && subjects[i].first().Metric(spec.base) &&
           (!none || !settings.metrics.empty())) {
         missing[fmt::format("{}: {}", spec.label, spec.missing)].push_back(subjects[i].label);
       }

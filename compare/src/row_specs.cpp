@@ -98,15 +98,15 @@ std::optional<double> PeakBandwidth(const dashboard::CatalogRun& run) {
   return std::nullopt;
 }
 
-using Derive = std::function<std::optional<double>(double, const dashboard::CatalogRun&)>;
+using NormaliserOf = std::function<std::optional<Normaliser>(const dashboard::CatalogRun&)>;
 
 // Output tokens/s divided by what the run's hardware offers.
-Derive DividedBy(std::function<std::optional<double>(const dashboard::CatalogRun&)> divisor) {
-  return [divisor = std::move(divisor)](double value,
-                                        const dashboard::CatalogRun& run) -> std::optional<double> {
+NormaliserOf DividedBy(std::function<std::optional<double>(const dashboard::CatalogRun&)> divisor) {
+  return [divisor =
+              std::move(divisor)](const dashboard::CatalogRun& run) -> std::optional<Normaliser> {
     const std::optional<double> d = Positive(divisor(run));
     if (!d) return std::nullopt;
-    return value / *d;
+    return Normaliser{.factor = 1 / *d};
   };
 }
 
@@ -114,14 +114,14 @@ std::vector<RowSpec> NormalisedRows() {
   const auto scale = [](const dashboard::CatalogRun& run) { return dashboard::HardwareScale(run); };
   std::vector<RowSpec> rows;
   const auto add = [&rows](const char* metric, const char* label, const char* unit,
-                           bool higher_is_better, Derive derive, const char* missing) {
+                           bool higher_is_better, NormaliserOf normaliser, const char* missing) {
     rows.push_back({.metric = metric,
                     .label = label,
                     .unit = unit,
                     .section = Section::kEfficiency,
                     .higher_is_better = higher_is_better,
                     .base = "output_tokens_per_s",
-                    .derive = std::move(derive),
+                    .normaliser = std::move(normaliser),
                     .missing = missing});
   };
   add("output_tokens_per_s_per_device", "Output tokens/s per device", "tokens/s/device", true,
@@ -151,18 +151,19 @@ std::vector<RowSpec> NormalisedRows() {
       "no power readings");
   add(
       "output_tokens_per_dollar", "Output tokens per $", "tokens/$", true,
-      [](double value, const dashboard::CatalogRun& run) -> std::optional<double> {
+      [](const dashboard::CatalogRun& run) -> std::optional<Normaliser> {
         const auto price = PricePerHour(run);
         if (!price) return std::nullopt;
-        return value * kSecondsPerHour / *price;
+        return Normaliser{.factor = kSecondsPerHour / *price};  // tokens/s x s/h / ($/h)
       },
       "no `price_per_hour` label");
   add(
       "usd_per_million_output_tokens", "$ per 1M output tokens", "$", false,
-      [](double value, const dashboard::CatalogRun& run) -> std::optional<double> {
+      [](const dashboard::CatalogRun& run) -> std::optional<Normaliser> {
         const auto price = PricePerHour(run);
-        if (!price || value <= 0) return std::nullopt;
-        return *price / (value * kSecondsPerHour) * 1e6;
+        if (!price) return std::nullopt;
+        // $/h / (tokens/s x s/h) x 1e6
+        return Normaliser{.factor = *price / kSecondsPerHour * 1e6, .reciprocal = true};
       },
       "no `price_per_hour` label");
   return rows;
@@ -189,7 +190,7 @@ std::vector<RowSpec> RowSpecs(const std::vector<Subject>& subjects) {
                     .section = section,
                     .higher_is_better = higher_is_better,
                     .base = metric,
-                    .derive = {},
+                    .normaliser = {},
                     .missing = {}});
   };
   for (const Named& figure : kThroughput) {

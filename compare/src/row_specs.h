@@ -12,6 +12,18 @@
 
 namespace infermeter::compare::detail {
 
+// A normalised figure from its base figure v: v * factor, or factor / v (a price per token from
+// a rate); nullopt for a reciprocal of v <= 0.
+struct Normaliser {
+  double factor = 1;
+  bool reciprocal = false;
+  std::optional<double> operator()(double value) const {
+    if (!reciprocal) return value * factor;
+    if (value <= 0) return std::nullopt;
+    return factor / value;
+  }
+};
+
 struct RowSpec {
   std::string metric;
   std::string label;
@@ -19,9 +31,10 @@ struct RowSpec {
   Section section = Section::kOther;
   std::optional<bool> higher_is_better;
   std::string base;  // the stored figure it comes from (the row's own name unless derived)
-  // A normalised row's value from the base figure's value and the run; nullopt when the run
-  // lacks what it divides by. Empty for stored figures.
-  std::function<std::optional<double>(double, const dashboard::CatalogRun&)> derive;
+  // A normalised row: what turns the base figure into it for one run, nullopt when the run lacks
+  // what it divides by. Empty for stored figures. Looked up once per run and applied to the
+  // value and to each of its resamples.
+  std::function<std::optional<Normaliser>(const dashboard::CatalogRun&)> normaliser;
   std::string missing;  // what a run without a derived value lacks: "no device count ..."
 };
 
